@@ -1,0 +1,76 @@
+"""Microblog, the hypermedia edition: `create_app()` builds the Flask app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jinja_partials
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+from microblog.config import ROOT, Config
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder=str(ROOT / "static"))
+    app.config.from_object(Config)
+    if overrides:
+        app.config.update(overrides)
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(ROOT / "templates"),
+            PrefixLoader({"partials": FileSystemLoader(ROOT / "partials")}),
+        ]
+    )
+    register_extensions(app)
+    register_blueprints(app)
+    register_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from microblog import database, email, i18n, templating
+    from microblog.extensions import csrf, db, login, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    email.init_app(app)
+    login.init_app(app)
+    i18n.init_app(app)
+    templating.init_app(app)
+    jinja_partials.register_extensions(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from microblog import api
+    from microblog.views import auth, errors, exports, messages, posts, users
+
+    for module in (
+        api,
+        auth,
+        errors,
+        exports,
+        messages,
+        posts,
+        users,
+    ):
+        app.register_blueprint(module.bp)
+
+
+def register_hooks(app: Flask) -> None:
+    from microblog import logs, security, session
+
+    logs.init_app(app)
+    session.init_app(app)
+    security.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from microblog import cli, translate
+
+    cli.init_app(app)
+    translate.init_app(app)

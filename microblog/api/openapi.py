@@ -1,0 +1,289 @@
+"""The OpenAPI 3 document of the API, served at /api/openapi.json (tests fuzz the API from it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from microblog.api import bp, schemas
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+UNAUTHORIZED = {
+    **_error("Missing, malformed, expired or revoked credentials."),
+    "headers": {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with.",
+            "schema": {"type": "string"},
+        }
+    },
+}
+ERRORS = {
+    "400": _error(
+        "The body is not a JSON object, or a field is missing, of the wrong type, "
+        "too long, badly formed or already taken."
+    ),
+    "401": UNAUTHORIZED,
+    "403": _error("You may only change your own account."),
+    "404": _error("No such user."),
+    "413": _error("The body is larger than MAX_CONTENT_LENGTH (1 MiB by default)."),
+}
+BEARER = [{"bearerAuth": []}]
+USER_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "A user's id.",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "example": 1},
+}
+PAGING = [
+    {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "description": "Page number, from 1 (anything else means 1).",
+        "schema": {"type": "integer", "minimum": 1, "default": 1},
+    },
+    {
+        "name": "per_page",
+        "in": "query",
+        "required": False,
+        "description": f"Items per page, at most {schemas.PER_PAGE_MAX} (more is capped).",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": schemas.PER_PAGE_MAX,
+            "default": schemas.PER_PAGE_DEFAULT,
+        },
+    },
+]
+
+
+def _text(max_length: int, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_length, **extra}
+
+
+USERNAME = _text(schemas.USERNAME_MAX, pattern=r"^[\w.-]+$", example="susan")
+EMAIL = _text(schemas.EMAIL_MAX, format="email", example="susan@example.com")
+ABOUT_ME = {"type": "string", "maxLength": 140, "nullable": True, "example": "Hi!"}
+
+COMPONENTS: dict[str, Any] = {
+    "securitySchemes": {
+        "basicAuth": {"type": "http", "scheme": "basic"},
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from POST /api/tokens.",
+        },
+    },
+    "schemas": {
+        "Error": {
+            "type": "object",
+            "required": ["error", "message"],
+            "properties": {
+                "error": {"type": "string", "description": "The HTTP reason phrase."},
+                "message": {"type": "string", "description": "What went wrong."},
+            },
+        },
+        "Token": {
+            "type": "object",
+            "required": ["token"],
+            "properties": {"token": {"type": "string", "minLength": 1}},
+        },
+        "User": {
+            "type": "object",
+            "required": [
+                "id",
+                "username",
+                "last_seen",
+                "about_me",
+                "post_count",
+                "follower_count",
+                "following_count",
+                "_links",
+            ],
+            "properties": {
+                "id": {"type": "integer", "minimum": 1},
+                "username": {"type": "string"},
+                "email": {"type": "string", "description": "Only on your own user."},
+                "last_seen": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "ISO 8601, UTC.",
+                },
+                "about_me": {"type": "string", "nullable": True},
+                "post_count": {"type": "integer", "minimum": 0},
+                "follower_count": {"type": "integer", "minimum": 0},
+                "following_count": {"type": "integer", "minimum": 0},
+                "_links": {
+                    "type": "object",
+                    "required": ["self", "followers", "following", "avatar"],
+                    "properties": {
+                        "self": {"type": "string"},
+                        "followers": {"type": "string"},
+                        "following": {"type": "string"},
+                        "avatar": {"type": "string", "format": "uri"},
+                    },
+                },
+            },
+        },
+        "UserCollection": {
+            "type": "object",
+            "required": ["items", "_meta", "_links"],
+            "properties": {
+                "items": {"type": "array", "items": _ref("User")},
+                "_meta": {
+                    "type": "object",
+                    "required": ["page", "per_page", "total_pages", "total_items"],
+                    "properties": {
+                        "page": {"type": "integer", "minimum": 1},
+                        "per_page": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": schemas.PER_PAGE_MAX,
+                        },
+                        "total_pages": {"type": "integer", "minimum": 1},
+                        "total_items": {"type": "integer", "minimum": 0},
+                    },
+                },
+                "_links": {
+                    "type": "object",
+                    "required": ["self", "next", "prev"],
+                    "properties": {
+                        "self": {"type": "string"},
+                        "next": {"type": "string", "nullable": True},
+                        "prev": {"type": "string", "nullable": True},
+                    },
+                },
+            },
+        },
+        "NewUser": {
+            "type": "object",
+            "required": ["username", "email", "password"],
+            "properties": {
+                "username": USERNAME,
+                "email": EMAIL,
+                "password": _text(schemas.PASSWORD_MAX, format="password"),
+                "about_me": ABOUT_ME,
+            },
+        },
+        "UserUpdate": {
+            "type": "object",
+            "properties": {"username": USERNAME, "email": EMAIL, "about_me": ABOUT_ME},
+        },
+    },
+}
+
+
+def _collection(summary: str, with_id: bool) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "security": BEARER,
+            "parameters": ([USER_ID] if with_id else []) + PAGING,
+            "responses": {
+                "200": _json(_ref("UserCollection"), "One page of users, by id."),
+                "401": ERRORS["401"],
+                **({"404": ERRORS["404"]} if with_id else {}),
+            },
+        }
+    }
+
+
+PATHS: dict[str, Any] = {
+    "/api/tokens": {
+        "post": {
+            "summary": "Get a token (valid one hour; the same one while it has a minute left).",
+            "security": [{"basicAuth": []}],
+            "responses": {"200": _json(_ref("Token"), "Your token."), "401": ERRORS["401"]},
+        },
+        "delete": {
+            "summary": "Revoke your token at once.",
+            "security": BEARER,
+            "responses": {"204": {"description": "Revoked."}, "401": ERRORS["401"]},
+        },
+    },
+    "/api/users": {
+        **_collection("All users.", with_id=False),
+        "post": {
+            "summary": "Register a new user (no authentication).",
+            "security": [],
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("NewUser")}}},
+            "responses": {
+                "201": {
+                    **_json(_ref("User"), "The new user (with its email)."),
+                    "headers": {
+                        "Location": {
+                            "description": "The new user's URL.",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                },
+                "400": ERRORS["400"],
+                "413": ERRORS["413"],
+            },
+        },
+    },
+    "/api/users/{id}": {
+        "get": {
+            "summary": "One user (with the email if it is you).",
+            "security": BEARER,
+            "parameters": [USER_ID],
+            "responses": {
+                "200": _json(_ref("User"), "The user."),
+                "401": ERRORS["401"],
+                "404": ERRORS["404"],
+            },
+        },
+        "put": {
+            "summary": "Change your own username, email or about me.",
+            "security": BEARER,
+            "parameters": [USER_ID],
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("UserUpdate")}}},
+            "responses": {
+                "200": _json(_ref("User"), "Your updated user."),
+                **{code: ERRORS[code] for code in ("400", "401", "403", "404", "413")},
+            },
+        },
+    },
+    "/api/users/{id}/followers": _collection("Who follows this user.", with_id=True),
+    "/api/users/{id}/following": _collection("Whom this user follows.", with_id=True),
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document.",
+            "security": [],
+            "responses": {"200": _json({"type": "object"}, "The OpenAPI document.")},
+        }
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "Microblog API",
+        "version": "1.0",
+        "description": "Errors are always JSON {error, message}. Collections are paginated "
+        "with ?page and ?per_page. Get a token with Basic auth, then send it as a Bearer token.",
+    },
+    "paths": PATHS,
+    "components": COMPONENTS,
+}
+
+
+@bp.get("/openapi.json")
+def document() -> Response:
+    return jsonify(DOCUMENT)

@@ -1,0 +1,151 @@
+"""What the API accepts (types, lengths, the forms' limits) and what it answers, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask import url_for
+from flask_babel import _
+
+from microblog.forms import TEXT_MAX, USERNAME
+from microblog.models import User
+from microblog.services.counts import UserCounts
+from microblog.services.pagination import Page
+
+USERNAME_MAX = 64
+EMAIL_MAX = 120
+PASSWORD_MAX = 256
+PER_PAGE_DEFAULT = 10
+PER_PAGE_MAX = 100
+AVATAR_SIZE = 128
+
+
+class ValidationError(ValueError):
+    """Input the API refuses with a 400; the message says why."""
+
+
+@dataclass(frozen=True)
+class Text:
+    max_length: int
+    required: bool = False
+    strip: bool = True
+    username: bool = False
+    email: bool = False
+    nullable: bool = False
+
+
+NEW_USER = {
+    "username": Text(USERNAME_MAX, required=True, username=True),
+    "email": Text(EMAIL_MAX, required=True, email=True),
+    "password": Text(PASSWORD_MAX, required=True, strip=False),
+    "about_me": Text(TEXT_MAX, nullable=True),
+}
+USER_UPDATE = {
+    "username": Text(USERNAME_MAX, username=True),
+    "email": Text(EMAIL_MAX, email=True),
+    "about_me": Text(TEXT_MAX, nullable=True),
+}
+
+
+def load(fields: Mapping[str, Text], data: Any) -> dict[str, str | None]:
+    """The known fields of a JSON body, checked; unknown fields are ignored (as the course)."""
+    if not isinstance(data, dict):
+        raise ValidationError(_("The request body must be a JSON object."))
+    missing = [name for name, field in fields.items() if field.required and name not in data]
+    if missing:
+        raise ValidationError(_("Missing fields: %(names)s.", names=", ".join(missing)))
+    return {name: _text(name, field, data[name]) for name, field in fields.items() if name in data}
+
+
+def _text(name: str, field: Text, value: Any) -> str | None:
+    if value is None and field.nullable:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(_("%(name)s must be a string.", name=name))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(_("%(name)s is not valid text.", name=name)) from None
+    if "\x00" in value:
+        raise ValidationError(_("%(name)s cannot contain NUL characters.", name=name))
+    if field.strip:
+        value = value.strip()
+    if not value and field.required:
+        raise ValidationError(_("%(name)s cannot be empty.", name=name))
+    if len(value) > field.max_length:
+        raise ValidationError(
+            _("%(name)s is longer than %(max)d characters.", name=name, max=field.max_length)
+        )
+    if field.username and not USERNAME.regex.match(value):
+        raise ValidationError(_("Use letters, digits, dots, dashes and underscores only."))
+    if field.email:
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError:
+            raise ValidationError(_("Invalid email address.")) from None
+    return value
+
+
+def per_page(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return PER_PAGE_DEFAULT
+    return min(max(number, 1), PER_PAGE_MAX)
+
+
+def iso_utc(moment: Any) -> str | None:
+    """Naive UTC datetimes from the database, as ISO 8601 with a Z."""
+    return None if moment is None else moment.isoformat() + "Z"
+
+
+def user_dict(user: User, counts: UserCounts, me: User | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": user.id,
+        "username": user.username,
+        "last_seen": iso_utc(user.last_seen),
+        "about_me": user.about_me,
+        "post_count": counts.posts,
+        "follower_count": counts.followers,
+        "following_count": counts.following,
+        "_links": {
+            "self": url_for("api.get_user", id=user.id),
+            "followers": url_for("api.get_followers", id=user.id),
+            "following": url_for("api.get_following", id=user.id),
+            "avatar": user.avatar(AVATAR_SIZE),
+        },
+    }
+    if me is not None and me.id == user.id:
+        data["email"] = user.email
+    return data
+
+
+def collection(
+    page: Page[User],
+    counts: Mapping[int, UserCounts],
+    me: User | None,
+    endpoint: str,
+    **url_args: Any,
+) -> dict[str, Any]:
+    def link(number: int | None) -> str | None:
+        if number is None:
+            return None
+        return url_for(endpoint, page=number, per_page=page.per_page, **url_args)
+
+    return {
+        "items": [user_dict(user, counts.get(user.id, UserCounts()), me) for user in page.items],
+        "_meta": {
+            "page": page.page,
+            "per_page": page.per_page,
+            "total_pages": page.total_pages,
+            "total_items": page.total_items,
+        },
+        "_links": {
+            "self": link(page.page),
+            "next": link(page.next_num),
+            "prev": link(page.prev_num),
+        },
+    }

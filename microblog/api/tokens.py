@@ -1,0 +1,23 @@
+"""POST /api/tokens (Basic auth) hands out a token; DELETE /api/tokens revokes it."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from microblog.api import bp
+from microblog.api.auth import basic_auth, current_user, token_auth
+from microblog.services import tokens
+
+
+@bp.post("/tokens")
+@basic_auth.login_required
+def get_token() -> dict:
+    user = basic_auth.current_user()
+    return {"token": tokens.get_token(user, current_app.config["SECRET_KEY"])}
+
+
+@bp.delete("/tokens")
+@token_auth.login_required
+def revoke_token() -> tuple[str, int]:
+    tokens.revoke(current_user())
+    return "", 204

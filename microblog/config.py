@@ -1,0 +1,52 @@
+"""Configuration, read only from environment variables (and a `.env` file)."""
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+load_dotenv(ROOT / ".env")
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'microblog.db'}")
+    # Heroku-style URLs and plain postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    POSTS_PER_PAGE = int(os.environ.get("POSTS_PER_PAGE", 25))
+    LANGUAGES = ["en", "es"]
+    MS_TRANSLATOR_KEY = os.environ.get("MS_TRANSLATOR_KEY") or None
+    LOG_TO_STDOUT = _bool("LOG_TO_STDOUT")
+    LOG_DIR = os.environ.get("LOG_DIR") or str(ROOT / "logs")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@microblog.example")
+    ADMINS = [a.strip() for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
+
+    # Pages live long without reloads: the CSRF token stays bound to the session.
+    WTF_CSRF_TIME_LIMIT = None
+    # The session cookie is rewritten only when it changes (not on every poll).
+    SESSION_REFRESH_EACH_REQUEST = False
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False
+    # "Last seen" is written at most this often per user.
+    LAST_SEEN_INTERVAL_SECONDS = 60
+    MAX_CONTENT_LENGTH = 1024 * 1024

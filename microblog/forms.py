@@ -1,0 +1,137 @@
+"""Every FlaskForm of the web UI. Database checks call a service."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
+
+from microblog.services import accounts
+
+TEXT_MAX = 140
+USERNAME = Regexp(
+    r"^[\w.-]+$", message=_l("Use letters, digits, dots, dashes and underscores only.")
+)
+
+
+class TextOnly:
+    """Refuse values that are not plain text (files sent to a text field, NUL bytes)."""
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        # StopValidation: later validators (Length...) must not see a non-string.
+        if field.data is not None and not isinstance(field.data, str):
+            field.data = None
+            raise StopValidation(_l("This field takes text only."))
+        if field.data and "\x00" in field.data:
+            raise StopValidation(_l("This field cannot contain NUL characters."))
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[TextOnly(), DataRequired()])
+    password = PasswordField(_l("Password"), validators=[TextOnly(), DataRequired()])
+    remember_me = BooleanField(_l("Remember Me"))
+    submit = SubmitField(_l("Sign In"))
+
+
+class RegistrationForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        filters=[_strip],
+        validators=[TextOnly(), DataRequired(), Length(max=64), USERNAME],
+    )
+    email = StringField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[TextOnly(), DataRequired(), Length(max=120), Email()],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[TextOnly(), DataRequired(), Length(max=256)]
+    )
+    password2 = PasswordField(
+        _l("Repeat Password"),
+        validators=[TextOnly(), DataRequired(), EqualTo("password", _l("Passwords must match."))],
+    )
+    submit = SubmitField(_l("Register"))
+
+    def validate_username(self, username: StringField) -> None:
+        if accounts.username_taken(username.data):
+            raise ValidationError(_l("Please use a different username."))
+
+    def validate_email(self, email: StringField) -> None:
+        if accounts.email_taken(email.data):
+            raise ValidationError(_l("Please use a different email address."))
+
+
+class EditProfileForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        filters=[_strip],
+        validators=[TextOnly(), DataRequired(), Length(max=64), USERNAME],
+    )
+    about_me = TextAreaField(_l("About me"), validators=[TextOnly(), Length(max=TEXT_MAX)])
+    submit = SubmitField(_l("Submit"))
+
+    def __init__(self, user_id: int, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_id = user_id
+
+    def validate_username(self, username: StringField) -> None:
+        if accounts.username_taken(username.data, except_id=self.user_id):
+            raise ValidationError(_l("Please use a different username."))
+
+
+class PostForm(FlaskForm):
+    post = TextAreaField(
+        _l("Say something"),
+        filters=[_strip],
+        validators=[TextOnly(), DataRequired(), Length(min=1, max=TEXT_MAX)],
+    )
+    submit = SubmitField(_l("Submit"))
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token: follow, unfollow and other one-click actions."""
+
+    submit = SubmitField(_l("Submit"))
+
+
+class ResetPasswordRequestForm(FlaskForm):
+    email = StringField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[TextOnly(), DataRequired(), Length(max=120), Email()],
+    )
+    submit = SubmitField(_l("Request Password Reset"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Password"), validators=[TextOnly(), DataRequired(), Length(max=256)]
+    )
+    password2 = PasswordField(
+        _l("Repeat Password"),
+        validators=[TextOnly(), DataRequired(), EqualTo("password", _l("Passwords must match."))],
+    )
+    submit = SubmitField(_l("Reset Password"))
+
+
+class MessageForm(FlaskForm):
+    message = TextAreaField(
+        _l("Message"),
+        filters=[_strip],
+        validators=[TextOnly(), DataRequired(), Length(min=1, max=TEXT_MAX)],
+    )
+    submit = SubmitField(_l("Submit"))

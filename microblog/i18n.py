@@ -1,0 +1,77 @@
+"""Languages and dates: the locale follows the browser's Accept-Language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+
+from babel import Locale, dates
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import get_locale, get_timezone
+from markupsafe import Markup, escape
+
+from microblog.extensions import babel
+from microblog.models.base import utcnow
+
+
+def select_locale() -> str | None:
+    if not has_request_context():  # background jobs: the default locale
+        return None
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def moment(value: datetime | None) -> Markup:
+    """A <time> element: "3 minutes ago", with the exact UTC time on hover.
+
+    It reads well without JavaScript; the machine-readable value is ISO 8601 UTC.
+    A list page calls this once per row, so both halves are remembered: the opening
+    tag per (value, locale, zone), the relative text per (locale, direction, unit, count).
+    """
+    if value is None:
+        return Markup("")
+    locale = get_locale()
+    return Markup(_opening_tag(value, locale, get_timezone()) + _relative(value, locale))
+
+
+@lru_cache(maxsize=4096)
+def _opening_tag(value: datetime, locale: Locale, timezone: tzinfo) -> str:
+    exact = dates.format_datetime(
+        value.replace(tzinfo=UTC), "medium", tzinfo=timezone, locale=locale
+    )  # flask_babel.format_datetime(value, "medium")
+    return f'<time datetime="{value.replace(tzinfo=UTC).isoformat()}" title="{escape(exact)} UTC">'
+
+
+_RELATIVE: dict[tuple, str] = {}
+
+
+def _relative(value: datetime, locale: Locale) -> str:
+    """flask_babel.format_timedelta(value - now, add_direction=True, granularity="second").
+
+    Babel's text depends only on the unit it picks, the rounded count and the direction;
+    the same choice is made here (babel's own loop), and babel is asked once per key.
+    """
+    delta = value - utcnow()
+    seconds = delta.days * 86400 + delta.seconds
+    for unit, unit_seconds in dates.TIMEDELTA_UNITS:
+        count = abs(seconds) / unit_seconds
+        if count >= 0.85 or unit == "second":
+            if unit == "second" and count > 0:
+                count = max(1, count)
+            count = int(round(count))
+            break
+    key = (locale, seconds >= 0, unit, count)
+    text = _RELATIVE.get(key)
+    if text is None:
+        if len(_RELATIVE) > 10_000:
+            _RELATIVE.clear()
+        relative = dates.format_timedelta(
+            seconds, "second", threshold=0.85, add_direction=True, locale=locale
+        )
+        text = _RELATIVE[key] = f"{escape(relative)}</time>"
+    return text
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["moment"] = moment
+    app.jinja_env.globals["get_locale"] = get_locale

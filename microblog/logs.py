@@ -1,0 +1,104 @@
+"""Production logging: errors emailed to the admins, everything to a rotating file or stdout.
+
+Only outside debug and testing. Flask logs every unhandled exception at ERROR
+on `app.logger` (with the traceback); these handlers pick it up.
+
+The SMTP handler sits behind a queue: `SMTPHandler.emit` talks to the mail
+server synchronously, and a slow or dead server must not hold up the 500 page
+(or any request). A background listener thread does the sending; failures are
+reported by `logging` on stderr, never raised.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import sys
+from logging.handlers import QueueHandler, QueueListener, RotatingFileHandler, SMTPHandler
+from pathlib import Path
+
+from flask import Flask
+
+FORMAT = "%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]"
+LOG_FILE = "microblog.log"
+MAX_BYTES = 1024 * 1024
+BACKUP_COUNT = 10
+
+
+class _QueuedHandler(QueueHandler):
+    """A QueueHandler that owns its listener thread and stops it on close."""
+
+    def __init__(self, target: logging.Handler) -> None:
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        super().__init__(records)
+        self.listener = QueueListener(records, target, respect_handler_level=True)
+        self.listener.start()
+        atexit.register(self.close)  # flush queued error mails when the process ends
+
+    def close(self) -> None:
+        atexit.unregister(self.close)
+        if self.listener._thread is not None:  # stop() is not idempotent
+            self.listener.stop()
+            for handler in self.listener.handlers:
+                handler.close()
+        super().close()
+
+
+def smtp_handler(app: Flask) -> logging.Handler | None:
+    config = app.config
+    if not config.get("MAIL_SERVER") or not config.get("ADMINS"):
+        return None
+    credentials = None
+    if config.get("MAIL_USERNAME") or config.get("MAIL_PASSWORD"):
+        credentials = (config.get("MAIL_USERNAME") or "", config.get("MAIL_PASSWORD") or "")
+    handler = SMTPHandler(
+        mailhost=(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)),
+        fromaddr=config.get("MAIL_DEFAULT_SENDER") or f"no-reply@{config['MAIL_SERVER']}",
+        toaddrs=list(config["ADMINS"]),
+        subject="Microblog Failure",
+        credentials=credentials,
+        secure=() if config.get("MAIL_USE_TLS") else None,
+        timeout=10.0,
+    )
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    queued = _QueuedHandler(handler)
+    queued.setLevel(logging.ERROR)
+    return queued
+
+
+def output_handler(app: Flask) -> logging.Handler:
+    if app.config.get("LOG_TO_STDOUT"):
+        handler: logging.Handler = logging.StreamHandler(sys.stdout)
+    else:
+        directory = Path(app.config.get("LOG_DIR") or "logs")
+        directory.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            directory / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        )
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setLevel(logging.INFO)
+    return handler
+
+
+def remove_handlers(logger: logging.Logger) -> None:
+    """Detach and close the handlers `init_app` added (their threads and files too)."""
+    for old in [h for h in logger.handlers if getattr(h, "microblog", False)]:
+        logger.removeHandler(old)
+        old.close()
+
+
+def init_app(app: Flask) -> None:
+    if app.debug or app.testing:
+        return
+    logger = app.logger
+    # `app.logger` is one logger per import name: an app built again in the same
+    # process (tests, reloads) replaces the handlers of the previous one.
+    remove_handlers(logger)
+    for handler in (smtp_handler(app), output_handler(app)):
+        if handler is not None:
+            handler.microblog = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.info("Microblog startup")

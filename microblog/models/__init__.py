@@ -1,0 +1,9 @@
+"""Typed SQLAlchemy models. They cross-reference, so they are imported together."""
+
+from microblog.models.message import Message
+from microblog.models.notification import Notification
+from microblog.models.post import Post
+from microblog.models.task import Task
+from microblog.models.user import User, followers
+
+__all__ = ["Message", "Notification", "Post", "Task", "User", "followers"]

@@ -1,0 +1,36 @@
+"""Private messages between two users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from microblog.extensions import db
+from microblog.models.base import utcnow
+
+if TYPE_CHECKING:
+    from microblog.models import User
+
+
+class Message(db.Model):
+    __table_args__ = (
+        # "Received by X, newest first" and "unread since T".
+        Index("ix_message_recipient_id_timestamp", "recipient_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(String(140))
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship(foreign_keys=[sender_id], back_populates="messages_sent")
+    recipient: Mapped[User] = relationship(
+        foreign_keys=[recipient_id], back_populates="messages_received"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id}>"

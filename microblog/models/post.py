@@ -1,0 +1,38 @@
+"""Posts: at most 140 characters, with the detected language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from microblog.extensions import db
+from microblog.models.base import utcnow
+
+if TYPE_CHECKING:
+    from microblog.models import User
+
+BODY_MAX = 140
+
+
+class Post(db.Model):
+    __table_args__ = (
+        # Timelines and profiles: one author's posts, newest first.
+        Index("ix_post_user_id_timestamp", "user_id", "timestamp"),
+        # Explore and every timeline's order (timestamp, then id): a page's ids come from
+        # this index alone, deep pages included (migration 0002).
+        Index("ix_post_timestamp_id", "timestamp", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(BODY_MAX))
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    language: Mapped[str | None] = mapped_column(String(5))
+
+    author: Mapped[User] = relationship(back_populates="posts")
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id}>"

@@ -1,0 +1,79 @@
+"""Accounts and the follower graph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from hashlib import md5
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, Index, String, Table
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from microblog.extensions import db
+from microblog.models.base import utcnow
+
+if TYPE_CHECKING:
+    from microblog.models import Message, Notification, Post, Task
+
+followers = Table(
+    "followers",
+    db.metadata,
+    Column("follower_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("followed_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    # "Who follows X" (follower counts) needs the followed side first.
+    Index("ix_followers_followed_id_follower_id", "followed_id", "follower_id"),
+)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    about_me: Mapped[str | None] = mapped_column(String(140))
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_read_time: Mapped[datetime | None]
+    # Opaque API token (stored as its SHA-256) and its expiry; see services/tokens.py.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expiration: Mapped[datetime | None]
+
+    posts: WriteOnlyMapped[Post] = relationship(back_populates="author", passive_deletes=True)
+    following: WriteOnlyMapped[User] = relationship(
+        secondary=followers,
+        primaryjoin=lambda: followers.c.follower_id == User.id,
+        secondaryjoin=lambda: followers.c.followed_id == User.id,
+        back_populates="followers",
+        passive_deletes=True,
+    )
+    followers: WriteOnlyMapped[User] = relationship(
+        secondary=followers,
+        primaryjoin=lambda: followers.c.followed_id == User.id,
+        secondaryjoin=lambda: followers.c.follower_id == User.id,
+        back_populates="following",
+        passive_deletes=True,
+    )
+    messages_sent: WriteOnlyMapped[Message] = relationship(
+        foreign_keys="Message.sender_id", back_populates="author", passive_deletes=True
+    )
+    messages_received: WriteOnlyMapped[Message] = relationship(
+        foreign_keys="Message.recipient_id", back_populates="recipient", passive_deletes=True
+    )
+    notifications: WriteOnlyMapped[Notification] = relationship(
+        back_populates="user", passive_deletes=True
+    )
+    tasks: WriteOnlyMapped[Task] = relationship(back_populates="user", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+    def avatar(self, size: int) -> str:
+        digest = md5(self.email.lower().encode("utf-8"), usedforsecurity=False).hexdigest()
+        return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={size}"

@@ -1,0 +1,1 @@
+"""Plain typed functions with the app's rules. They never read `request`."""

@@ -1,0 +1,169 @@
+"""Private messages and the unread count behind the navbar badge.
+
+The count lives in the recipient's `unread_message_count` notification. It is never
+incremented: every write recomputes it from the message table (an indexed range on
+recipient_id + timestamp) while holding the notification's row lock, so concurrent
+senders and readers (several workers, SQLite or PostgreSQL) cannot make it drift.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import (
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from microblog.extensions import db
+from microblog.models import Message, Notification, User
+from microblog.models.base import utcnow
+from microblog.services import notifications
+from microblog.services.notifications import UNREAD_MESSAGE_COUNT
+from microblog.services.pagination import Page, paginate
+
+
+class MessageError(ValueError):
+    """A message that the rules refuse (to yourself)."""
+
+
+def _unread_count_query(user_id: int) -> Select:
+    """Messages newer than the user's last read time, read in the same statement."""
+    read_time = select(User.last_message_read_time).where(User.id == user_id).scalar_subquery()
+    return select(func.count(Message.id)).where(
+        Message.recipient_id == user_id,
+        Message.timestamp > func.coalesce(read_time, datetime(1970, 1, 1)),
+    )
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(_unread_count_query(user_id)) or 0
+
+
+def refresh_unread(user_id: int) -> int:
+    """Recount after taking the notification's lock (each statement sees all commits)."""
+    notifications.lock(user_id, UNREAD_MESSAGE_COUNT, 0)
+    count = unread_count(user_id)
+    notifications.upsert(user_id, UNREAD_MESSAGE_COUNT, count)
+    return count
+
+
+def send(sender: User, recipient: User, body: str) -> Message:
+    if sender.id == recipient.id:
+        raise MessageError("You cannot send a private message to yourself.")
+    message = Message(sender_id=sender.id, recipient_id=recipient.id, body=body)
+    db.session.add(message)
+    db.session.flush()
+    refresh_unread(recipient.id)
+    db.session.commit()
+    return message
+
+
+def mark_read(user: User) -> datetime | None:
+    """Mark every received message read; returns the previous read time.
+
+    No write when the badge already says 0: visiting /messages again is read-only.
+    """
+    previous = user.last_message_read_time
+    current = notifications.get(user.id, UNREAD_MESSAGE_COUNT)
+    if current is not None and current[0] == 0:
+        return previous
+    notifications.lock(user.id, UNREAD_MESSAGE_COUNT, 0)
+    now = utcnow()
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_message_read_time=now)
+        .execution_options(synchronize_session=False)
+    )
+    notifications.upsert(user.id, UNREAD_MESSAGE_COUNT, unread_count(user.id))
+    db.session.commit()
+    set_committed_value(user, "last_message_read_time", now)
+    return previous
+
+
+def received_query(user: User) -> Select:
+    return (
+        select(Message)
+        .where(Message.recipient_id == user.id)
+        .options(joinedload(Message.author))
+        .order_by(Message.timestamp.desc(), Message.id.desc())
+    )
+
+
+def received(user: User, page: object) -> Page[Message]:
+    return paginate(received_query(user), page, current_app.config["POSTS_PER_PAGE"])
+
+
+def badge(user_id: int) -> tuple[int, float]:
+    """`(unread count, version)` for the navbar badge: one indexed lookup."""
+    current = notifications.get(user_id, UNREAD_MESSAGE_COUNT)
+    if current is None:
+        return 0, 0.0
+    data, stamp = current
+    return (data if isinstance(data, int) else 0), stamp
+
+
+# The poll's one statement, built once: the user (must exist) and their badge notification.
+_USER_BADGE = (
+    select(User.id, Notification.payload_json, Notification.timestamp)
+    .outerjoin(
+        Notification,
+        (Notification.user_id == User.id) & (Notification.name == UNREAD_MESSAGE_COUNT),
+    )
+    .where(User.id == bindparam("user_id"))
+)
+
+
+def user_badge(user_id: int) -> tuple[int, float] | None:
+    """`badge(user_id)`, or None if there is no such user: one statement, no User object.
+
+    The badge poll (every open tab, every 10 s) calls this with the session's user id
+    instead of loading the user through Flask-Login and then reading the notification.
+    """
+    row = db.session.execute(_USER_BADGE, {"user_id": user_id}).first()
+    if row is None:
+        return None
+    if row.timestamp is None:
+        return 0, 0.0
+    data = json.loads(row.payload_json)
+    return (data if isinstance(data, int) else 0), row.timestamp
+
+
+def refresh_all_unread_counts() -> None:
+    """Set every user's unread count in two bulk statements (demo data); no commit."""
+    db.session.execute(delete(Notification).where(Notification.name == UNREAD_MESSAGE_COUNT))
+    counted = (
+        select(
+            User.id,
+            literal(UNREAD_MESSAGE_COUNT),
+            literal(time.time()),
+            cast(func.count(Message.id), String),
+        )
+        .select_from(User)
+        .outerjoin(
+            Message,
+            (Message.recipient_id == User.id)
+            & (
+                User.last_message_read_time.is_(None)
+                | (Message.timestamp > User.last_message_read_time)
+            ),
+        )
+        .group_by(User.id)
+    )
+    db.session.execute(
+        insert(Notification).from_select(["user_id", "name", "timestamp", "payload_json"], counted)
+    )

@@ -1,0 +1,156 @@
+"""Password reset: signed, expiring, single-use tokens, and the reset email.
+
+A token is a JWT (HS256 with SECRET_KEY) naming the user and carrying a
+fingerprint of the user's current password hash and email. Setting a new
+password changes the hash (werkzeug salts every hash), so the fingerprint no
+longer matches and the token is refused: it works once, with no table of used
+tokens. The expiry is checked against a clock the caller may pass, so tests
+need not wait ten minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import jwt
+from flask import current_app, render_template
+from flask_babel import _, force_locale
+from sqlalchemy import func, select
+
+from microblog.email import send_email
+from microblog.extensions import db
+from microblog.models import User
+from microblog.models.base import utcnow
+
+PURPOSE = "reset_password"
+EXPIRES_IN = timedelta(minutes=10)
+ALGORITHM = "HS256"
+# Hashed for unknown addresses, so both answers cost the same (see `request_reset`).
+DECOY_HASH = "scrypt:32768:8:1$decoy$" + "0" * 128
+
+
+class TokenError(Exception):
+    """The link cannot be used; `expired` tells an old link from a forged or used one."""
+
+    def __init__(self, *, expired: bool = False) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+def signing_key() -> bytes:
+    """A key for reset tokens only, derived from SECRET_KEY: no other token of the app
+    (API tokens, say) can pass for a reset token, and the HMAC key is always 32 bytes."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"microblog password reset", hashlib.sha256).digest()
+
+
+def _fingerprint(user_id: int, email: str, password_hash: str | None) -> str:
+    key = signing_key()
+    material = f"{user_id}\x00{email.lower()}\x00{password_hash or ''}".encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()[:32]
+
+
+def _timestamp(moment: datetime) -> int:
+    return int((moment - datetime(1970, 1, 1)).total_seconds())
+
+
+def make_token(
+    user: User, *, now: datetime | None = None, expires_in: timedelta = EXPIRES_IN
+) -> str:
+    """A reset token for `user`, valid from `now` (naive UTC) for `expires_in`."""
+    payload = {
+        "purpose": PURPOSE,
+        "sub": str(user.id),
+        "fp": _fingerprint(user.id, user.email, user.password_hash),
+        "exp": _timestamp((now or utcnow()) + expires_in),
+    }
+    return jwt.encode(payload, signing_key(), algorithm=ALGORITHM)
+
+
+def verify_token(token: str, *, now: datetime | None = None) -> User:
+    """The user a valid token was made for; else `TokenError`.
+
+    The signature is checked first, so `expired` is only ever said of genuine tokens.
+    """
+    try:
+        payload = jwt.decode(
+            token,
+            signing_key(),
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "require": ["exp", "sub", "fp", "purpose"]},
+        )
+        user_id = int(payload["sub"])
+        expires = int(payload["exp"])
+    except (jwt.InvalidTokenError, ValueError, TypeError) as error:
+        raise TokenError() from error
+    if payload["purpose"] != PURPOSE:
+        raise TokenError()
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise TokenError()
+    expected = _fingerprint(user.id, user.email, user.password_hash)
+    if not hmac.compare_digest(expected, str(payload["fp"])):
+        raise TokenError()  # the password changed since: the link was used
+    if _timestamp(now or utcnow()) >= expires:
+        raise TokenError(expired=True)
+    return user
+
+
+def by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+def start_reset(email: str, link_for: Callable[[str], str], language: str) -> threading.Thread:
+    """Run `request_reset` in a background thread; what the view calls.
+
+    The request's own work is then the same for every address (start a thread,
+    answer), so neither the answer nor its timing tells whether an account
+    exists; the lookup, token, rendering and SMTP all happen off the request.
+    `language` is the requester's locale, for the email's text.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def job() -> None:
+        with app.app_context(), force_locale(language):
+            try:
+                request_reset(email, link_for, sync=True)
+            except Exception:  # noqa: BLE001 - a background job has no one else to tell
+                app.logger.exception("Password reset request failed")
+
+    thread = threading.Thread(target=job, name="password-reset", daemon=True)
+    thread.start()
+    return thread
+
+
+def request_reset(
+    email: str,
+    link_for: Callable[[str], str],
+    *,
+    now: datetime | None = None,
+    sync: bool = False,
+) -> threading.Thread | None:
+    """Email a reset link to the account with `email`, if there is one.
+
+    Unknown addresses get the same work (a lookup, a token, both bodies rendered)
+    and nothing is sent. `link_for(token)` builds the absolute link (views know
+    the host; services do not read the request).
+    """
+    user = by_email(email)
+    target = user or User(id=0, username="", email=email, password_hash=DECOY_HASH)
+    link = link_for(make_token(target, now=now))
+    text_body = render_template("email/reset_password.txt", user=target, link=link)
+    html_body = render_template("email/reset_password.html", user=target, link=link)
+    if user is None:
+        return None
+    subject = _("[Microblog] Reset Your Password")
+    return send_email(subject, [user.email], text_body, html_body, sync=sync)
+
+
+def reset_password(user: User, password: str) -> None:
+    """Set the new password; every earlier reset link stops working with it."""
+    user.set_password(password)
+    db.session.commit()

@@ -1,0 +1,55 @@
+"""Template globals that need the request: links to other pages of the same list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, has_request_context, request, url_for
+
+URL_CACHE_SIZE = 10_000
+
+
+def page_url(number: int, **overrides: object) -> str:
+    """The current view's URL with `page=number`, keeping its other query arguments."""
+    args = {**request.args.to_dict(), **(request.view_args or {}), **overrides}
+    args["page"] = number
+    return url_for(request.endpoint, **args)
+
+
+def remembering_url_for(app: Flask) -> Callable[..., str]:
+    """`url_for` for templates, remembering plain links: a list page builds ~75 of them.
+
+    A link without `_external`/`_anchor`/... built during a request is a pure function
+    of the site's root URL, the endpoint and the values, as long as the app has no
+    url_defaults or build-error handlers; anything else goes straight to Flask.
+    """
+    remembered: dict[tuple, str] = {}
+
+    def template_url_for(endpoint: str, /, **values: object) -> str:
+        if (
+            endpoint[:1] == "."
+            or not has_request_context()
+            or app.url_build_error_handlers
+            or any(app.url_default_functions.values())
+            or any(name[:1] == "_" for name in values)
+        ):
+            return app.url_for(endpoint, **values)
+        try:
+            key = (request.url_root, endpoint, *((k, type(v), v) for k, v in values.items()))
+            url = remembered.get(key)
+        except TypeError:  # an unhashable value (a list for a repeated argument)
+            return app.url_for(endpoint, **values)
+        if url is None:
+            if len(remembered) >= URL_CACHE_SIZE:
+                remembered.clear()
+            url = remembered[key] = app.url_for(endpoint, **values)
+        return url
+
+    return template_url_for
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["url_for"] = remembering_url_for(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

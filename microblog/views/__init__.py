@@ -1,0 +1,1 @@
+"""One blueprint per module; views read input, call a service and render."""

@@ -1,0 +1,126 @@
+"""Private messages, the unread badge (polled by every open tab) and notifications JSON."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import _
+from flask_login import current_user, login_required
+
+from microblog import htmx, session
+from microblog.forms import MessageForm
+from microblog.services import accounts, messages
+from microblog.services import notifications as notes
+from microblog.views import errors
+
+bp = Blueprint("messages", __name__)
+
+# Polled endpoints: never write "last seen" on them.
+session.QUIET_ENDPOINTS.update({"messages.badge", "messages.notifications"})
+MESSAGES_CHANGED = "messages-changed"
+
+
+def unread_badge() -> dict:
+    """The badge partial's arguments for the current user (the navbar calls this)."""
+    if not current_user.is_authenticated:
+        return {"live": False, "count": 0, "since": 0.0}
+    count, since = messages.badge(current_user.id)
+    return {"live": True, "count": count, "since": since}
+
+
+@bp.app_context_processor
+def badge_context() -> dict:
+    return {"unread_badge": unread_badge}
+
+
+@bp.route("/send_message/<recipient>", methods=["GET", "POST"])
+@login_required
+def send(recipient: str) -> Response:
+    user = accounts.by_username(recipient) or abort(404)
+    if user.id == current_user.id:
+        return errors.refuse(
+            _("You cannot send a private message to yourself."),
+            400,
+            url_for("users.user", username=user.username),
+        )
+    form = MessageForm()
+    if form.validate_on_submit():
+        messages.send(current_user, user, form.message.data)
+        if htmx.is_partial():
+            # The sender's own badge re-checks at once (a 204 when nothing changed).
+            response = htmx.fragment("partials/message_sent.html", recipient=user)
+            return htmx.trigger(response, MESSAGES_CHANGED)
+        flash(_("Your message to %(username)s has been sent.", username=user.username), "success")
+        return redirect(url_for("users.user", username=user.username), 303)
+    return htmx.render(
+        "send_message.html",
+        "partials/message_form.html",
+        status=422 if form.errors else 200,
+        form=form,
+        recipient=user,
+    )
+
+
+@bp.get("/messages")
+@login_required
+def index() -> Response:
+    """Received messages, newest first; visiting marks them all read (badge out of band)."""
+    read_before = messages.mark_read(current_user)
+    page = messages.received(current_user, request.args.get("page"))
+    return htmx.render(
+        "messages.html",
+        "partials/messages_read.html",
+        page=page,
+        read_before=read_before,
+        badge=unread_badge(),
+    )
+
+
+@bp.get("/notifications")
+@login_required
+def notifications() -> Response:
+    """The course's JSON contract for API clients: [{name, data, timestamp}], oldest first."""
+    since = notes.parse_since(request.args.get("since"))
+    rows = notes.since(current_user.id, since)
+    response = jsonify(
+        [{"name": n.name, "data": n.get_data(), "timestamp": n.timestamp} for n in rows]
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/notifications/badge")
+def badge() -> Response:
+    """The hottest request: one lookup by the session's user id, no write, 204 if unchanged.
+
+    Logged out (or expired): a terminal badge without hx-trigger, so polling stops.
+    """
+    if not htmx.is_htmx():
+        return redirect(url_for("messages.index"))
+    state = _poll_badge()
+    if state["live"] and "since" in request.args:
+        if notes.parse_since(request.args["since"]) == state["since"]:
+            return htmx.vary(make_response("", 204))
+    return htmx.vary(make_response(render_template("partials/unread_badge.html", **state)))
+
+
+def _poll_badge() -> dict:
+    """`unread_badge()` without loading the user: what the session's user id finds."""
+    user_id = session.session_user_id()
+    if user_id is None:
+        return unread_badge()  # Flask-Login decides (remember-me cookie, strong protection)
+    found = messages.user_badge(user_id)
+    if found is None:
+        return {"live": False, "count": 0, "since": 0.0}  # the user is gone: stop polling
+    count, since = found
+    return {"live": True, "count": count, "since": since}

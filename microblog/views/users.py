@@ -1,0 +1,85 @@
+"""Profiles, the hover card, editing a profile, following."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import _
+from flask_login import current_user, login_required
+
+from microblog import htmx
+from microblog.forms import EditProfileForm, EmptyForm
+from microblog.models import User
+from microblog.services import accounts, feed, follows
+from microblog.views import errors
+
+bp = Blueprint("users", __name__)
+
+
+def _user_or_404(username: str) -> User:
+    return accounts.by_username(username) or abort(404)
+
+
+def _social(user: User) -> dict:
+    """What the follow button and the counts need to know about `user`."""
+    return {
+        "user": user,
+        "following": follows.is_following(current_user, user),
+        "followers_count": follows.followers_count(user),
+        "following_count": follows.following_count(user),
+        "form": EmptyForm(),
+    }
+
+
+@bp.get("/user/<username>")
+@login_required
+def user(username: str) -> Response:
+    profile = _user_or_404(username)
+    page = feed.profile(profile, request.args.get("page"))
+    return htmx.render("user.html", "partials/post_page.html", page=page, **_social(profile))
+
+
+@bp.get("/user/<username>/popup")
+@login_required
+def popup(username: str) -> Response:
+    return htmx.fragment("partials/user_popup.html", **_social(_user_or_404(username)))
+
+
+@bp.route("/edit_profile", methods=["GET", "POST"])
+@login_required
+def edit_profile() -> Response:
+    form = EditProfileForm(current_user.id, obj=current_user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        accounts.update_profile(current_user, form.username.data, form.about_me.data)
+        flash(_("Your changes have been saved."), "success")
+        return redirect(url_for("users.edit_profile"), 303)
+    status = 422 if form.errors else 200
+    return htmx.render("edit_profile.html", "partials/profile_form.html", status=status, form=form)
+
+
+@bp.post("/follow/<username>")
+@login_required
+def follow(username: str) -> Response:
+    return _change_follow(username, follows.follow, _("You are following %(username)s!"))
+
+
+@bp.post("/unfollow/<username>")
+@login_required
+def unfollow(username: str) -> Response:
+    return _change_follow(username, follows.unfollow, _("You are not following %(username)s."))
+
+
+def _change_follow(username: str, command, message: str) -> Response:  # noqa: ANN001
+    """Shared by follow and unfollow: the toggled button + counts, or back to the profile."""
+    other = _user_or_404(username)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if other.id == current_user.id:
+        return errors.refuse(
+            _("You cannot follow yourself!"), 400, url_for("users.user", username=username)
+        )
+    command(current_user, other)
+    if htmx.is_partial():
+        return htmx.fragment("partials/follow_update.html", **_social(other))
+    flash(message % {"username": other.username}, "success")
+    return redirect(url_for("users.user", username=other.username), 303)
