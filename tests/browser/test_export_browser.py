@@ -1,0 +1,131 @@
+"""Export your posts in a real browser: the progress bar finishes by itself (htmx polling),
+and without JavaScript reloading the page shows the progress. Thread fallback, no Redis."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from microblog.extensions import db
+from microblog.models import Post, User
+from microblog.services import queues
+from tests.conftest import PASSWORD, make_app
+from tests.export_support import Sink, attachment, mail_config, smtp_sink
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def smtp() -> Iterator[Sink]:
+    with smtp_sink() as sink:
+        sink.delay = 2.5  # a slow mail server: the export stays "running" long enough to watch
+        yield sink
+
+
+@pytest.fixture
+def live_app(tmp_path, smtp: Sink) -> Iterator[Flask]:  # noqa: ANN001
+    """The browser harness's app, sending mail to the loopback SMTP sink."""
+    app = make_app(
+        tmp_path, WTF_CSRF_ENABLED=True, TESTING=False, EXPORT_BATCH_SIZE=10, **mail_config(smtp)
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        user = User(username="alice", email="alice@example.com")
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.add_all(
+            Post(body=f"post number {n}", author=user, language="en") for n in range(45)
+        )
+        db.session.commit()
+    yield app
+    queue = queues.queue_for(app)
+    assert isinstance(queue, queues.ThreadQueue)
+    queue.join()
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def log_in(page: Page) -> None:
+    page.goto("/auth/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("button", name="Logout")).to_be_visible()
+
+
+def test_export_progress_finishes_by_itself(
+    new_page,
+    javascript: bool,
+    screenshot,
+    smtp: Sink,  # noqa: ANN001
+) -> None:
+    page = new_page(javascript=javascript)
+    progress_requests: list[str] = []
+    page.on("request", lambda r: progress_requests.append(r.url) if "/progress" in r.url else None)
+    log_in(page)
+    page.goto("/user/alice")
+    button = page.get_by_role("button", name="Export your posts")
+    expect(button).to_be_visible()
+    screenshot(page, "profile")
+    button.click()
+
+    expect(page).to_have_url(re.compile(r"/export_posts$"))
+    progress = page.locator("#task-progress")
+    expect(progress).to_have_attribute("data-status", "running")
+    expect(page.locator("#flashes")).to_contain_text("Exporting your posts")
+    expect(page.locator("#task-progress progress")).to_be_visible()
+    screenshot(page, "running")
+
+    if javascript:
+        page.evaluate("window.stillTheSamePage = true")
+        expect(progress).to_have_attribute("data-status", "finished", timeout=15_000)
+        assert page.evaluate("window.stillTheSamePage") is True  # no reload happened
+        assert progress_requests, "the progress partial was never polled"
+        expect(page.locator("#flashes")).to_contain_text(
+            "Your posts were exported: check your email for the file."
+        )
+        polls = len(progress_requests)
+        time.sleep(2.5)
+        assert len(progress_requests) == polls  # the finished state stops polling
+    else:
+        expect(page.get_by_role("link", name="Refresh")).to_be_visible()
+        deadline = time.monotonic() + 15
+        while progress.get_attribute("data-status") != "finished":
+            assert time.monotonic() < deadline, "still not finished after reloads"
+            time.sleep(0.5)
+            page.reload()
+        assert not progress_requests
+    expect(progress).to_contain_text("Export complete")
+    expect(page.get_by_role("button", name="Export again")).to_be_visible()
+    screenshot(page, "finished")
+
+    [message] = smtp.wait(1)
+    exported = json.loads(attachment(message, "posts.json"))
+    assert len(exported["posts"]) == 45
+
+
+def test_export_again_while_running_is_refused(
+    new_page,
+    javascript: bool,
+    screenshot,
+    smtp: Sink,  # noqa: ANN001
+) -> None:
+    smtp.delay = 10  # a very slow mail server: the export is surely still running below
+    page = new_page(javascript=javascript)
+    log_in(page)
+    page.goto("/user/alice")
+    page.get_by_role("button", name="Export your posts").click()
+    expect(page.locator("#task-progress")).to_have_attribute("data-status", "running")
+    page.goto("/user/alice")  # a second tab, or the back button, and click again
+    page.get_by_role("button", name="Export your posts").click()
+    expect(page.locator("#flashes")).to_contain_text("An export task is currently in progress")
+    screenshot(page, "refused")

@@ -1,0 +1,161 @@
+"""Fixtures: an app on SQLite (or on PostgreSQL when DATABASE_URL is set), clients, factories."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+import pytest
+from flask import Flask
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+
+from microblog import create_app
+from microblog.extensions import db
+from microblog.models import Post, User
+
+PASSWORD = "correct horse battery staple"
+
+# Shared fixtures: progress_log (export tests), mailbox (a loopback SMTP server).
+pytest_plugins = ["tests.mailbox", "tests.export_support"]
+
+
+def database_url(tmp_path) -> str:  # noqa: ANN001
+    """PostgreSQL when DATABASE_URL is set (the same suite runs on both), else a SQLite file."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production.
+
+    Tests hold an app context for direct database access; without this, requests
+    would share its `g` (cached user, locale) and its database session. After each
+    request the test's session is expired, so the test reads what the request wrote.
+    """
+
+    def open(self, *args: object, **kwargs: object):  # noqa: ANN201
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if _cv_app.get(None) is not None:
+                db.session.expire_all()
+
+
+def make_app(tmp_path, **overrides: object) -> Flask:  # noqa: ANN001
+    config = {
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "SERVER_NAME": None,
+        "MAIL_SERVER": None,
+        "REDIS_URL": None,
+        "POSTS_PER_PAGE": 25,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config: dict) -> Iterator[Flask]:  # noqa: ANN001
+    app = make_app(tmp_path, **app_config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def hx(client: FlaskClient) -> Callable:
+    """Same session as `client`; every request looks like htmx."""
+
+    def request(method: str, url: str, headers: dict | None = None, **kwargs: object):
+        return client.open(
+            url, method=method, headers={"HX-Request": "true", **(headers or {})}, **kwargs
+        )
+
+    return request
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    def factory(
+        username: str = "alice",
+        email: str | None = None,
+        password: str = PASSWORD,
+        **fields: object,
+    ) -> User:
+        user = User(username=username, email=email or f"{username}@example.com", **fields)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_post(app: Flask) -> Callable[..., Post]:
+    def factory(author: User, body: str = "hello", timestamp: datetime | None = None) -> Post:
+        post = Post(body=body, author=author, language="en")
+        if timestamp is not None:
+            post.timestamp = timestamp
+        db.session.add(post)
+        db.session.commit()
+        return post
+
+    return factory
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], None]:
+    """Log in through the real form (with its CSRF token when CSRF is on)."""
+
+    def do_login(user: User, password: str = PASSWORD) -> None:
+        form = client.get("/auth/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+        response = client.post(
+            "/auth/login",
+            data={
+                "username": user.username,
+                "password": password,
+                "csrf_token": token.group(1) if token else "",
+            },
+        )
+        assert response.status_code == 303, response.text
+
+    return do_login
+
+
+@pytest.fixture
+def alice(make_user: Callable[..., User], login: Callable) -> User:
+    """A user who is logged in on `client`."""
+    user = make_user("alice")
+    login(user)
+    return user

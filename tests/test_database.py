@@ -1,0 +1,98 @@
+"""Schema from migrations, SQLite settings, concurrency of writes, demo data."""
+
+from __future__ import annotations
+
+import threading
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import func, inspect, select, text
+
+from microblog.extensions import db
+from microblog.models import Message, Post, User
+from microblog.services import posts
+
+
+def test_migrations_build_the_schema_the_models_describe(app):
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert diff == []
+    indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("post")}
+    assert {"ix_post_user_id_timestamp", "ix_post_timestamp_id"} <= indexes
+    followers = {ix["name"] for ix in inspect(db.engine).get_indexes("followers")}
+    assert "ix_followers_followed_id_follower_id" in followers
+    downgrade(revision="base")
+    assert "post" not in inspect(db.engine).get_table_names()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
+    if db.engine.dialect.name != "sqlite":
+        assert db.engine.dialect.name == "postgresql"
+        return
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_concurrent_writers_lose_nothing(app, make_user):
+    """Several threads (each its own connection) post at once: every write lands."""
+    authors = [make_user(f"writer{i}").id for i in range(4)]
+    errors: list[BaseException] = []
+
+    def write(author_id: int) -> None:
+        try:
+            with app.app_context():
+                author = db.session.get(User, author_id)
+                for n in range(15):
+                    posts.create(author, f"post {n} by {author_id}")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(a,)) for a in authors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 60
+
+
+def test_seed_command_makes_demo_data(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["seed", "--users", "30", "--follows", "5", "--posts", "300", "--messages", "40"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Log in as 'ben1'" in result.output
+    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    assert (count(User), count(Post), count(Message)) == (30, 300, 40)
+    again = runner.invoke(args=["seed", "--users", "3"])
+    assert again.exit_code == 0 and "nothing seeded" in again.output
+    assert count(User) == 30
+    reset = runner.invoke(args=["seed", "--users", "3", "--posts", "5", "--reset"])
+    assert reset.exit_code == 0 and count(User) == 3
+
+
+def test_seeded_users_can_log_in_and_register_after(app, client):
+    app.test_cli_runner().invoke(args=["seed", "--users", "5", "--posts", "10"])
+    response = client.post("/auth/login", data={"username": "ben1", "password": "password"})
+    assert response.status_code == 303
+    client.post("/auth/logout")
+    response = client.post(
+        "/auth/register",
+        data={
+            "username": "newcomer",
+            "email": "new@example.com",
+            "password": "pw",
+            "password2": "pw",
+        },
+    )
+    assert response.status_code == 303  # the id sequence moved past the seeded ids
