@@ -1,0 +1,33 @@
+-- wrk script: POST a new post through the real form (not htmx: the answer is a 303).
+-- bench/run.py puts the url-encoded form (csrf_token + post) in BENCH_FORM and the
+-- logged-in session cookie in BENCH_COOKIE. Any answer but 303 (a refused form, a login
+-- redirect) is counted and reported as "Unexpected status: N".
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_FORM") or ""
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE") or ""
+wrk.headers["User-Agent"] = os.getenv("BENCH_USER_AGENT") or ""
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  unexpected = 0
+end
+
+function response(status, headers, body)
+  if status ~= 303 then
+    unexpected = unexpected + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("unexpected")
+  end
+  io.write(string.format("Unexpected status: %d\n", total))
+end

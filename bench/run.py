@@ -1,0 +1,551 @@
+"""Benchmark Microblog against a bare-Flask ceiling, both under the production gunicorn config.
+
+    python bench/run.py                      # SQLite in a temp dir, 3 rounds of 5 s per row
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/microblog_bench python bench/run.py
+
+It builds a fresh seeded database, starts the app and `bench/ceiling.py` on free loopback
+ports, logs in through the real form, drives every row with `wrk` in interleaved rounds and
+prints a Markdown table of medians, with each row's ratio to the ceiling measured in the same
+run. Every process it starts is stopped (by PID) before it exits. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# Every request carries the login's User-Agent, as a browser's do: Flask-Login's session
+# protection rewrites the session cookie of a request whose agent differs.
+USER_AGENT = "microblog-bench"
+SEED = {"users": 2000, "follows": 50, "posts": 200_000, "messages": 50_000}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a URL on one server, compared to one ceiling."""
+
+    name: str
+    path: str
+    server: str = "app"  # "app" or "ceiling"
+    ceiling: str | None = "template"  # "string", "template" or None (a ceiling row itself)
+    target: float | None = None  # the ratio to reach, if any
+    headers: tuple[str, ...] = ()
+    post: bool = False
+    expect: tuple[int, ...] = (200,)  # what a probe must answer, else the row is n/a
+
+
+@dataclass
+class Sample:
+    """What one wrk run measured."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int  # non-2xx/3xx answers plus socket errors
+
+
+@dataclass
+class Result:
+    row: Row
+    samples: list[Sample] = field(default_factory=list)
+    note: str = ""  # "n/a (404)" and the like: the row was not measured
+
+    @property
+    def rps(self) -> float | None:
+        return statistics.median(s.rps for s in self.samples) if self.samples else None
+
+    @property
+    def p50_ms(self) -> float | None:
+        return statistics.median(s.p50_ms for s in self.samples) if self.samples else None
+
+    @property
+    def p99_ms(self) -> float | None:
+        return statistics.median(s.p99_ms for s in self.samples) if self.samples else None
+
+    @property
+    def errors(self) -> int:
+        return sum(s.errors for s in self.samples)
+
+
+CEILINGS = {"string": "ceiling: short string", "template": "ceiling: small template"}
+
+
+def default_rows(profile: str = "carla2") -> list[Row]:
+    hx = ("HX-Request: true",)
+    return [
+        Row(CEILINGS["string"], "/string", server="ceiling", ceiling=None),
+        Row(CEILINGS["template"], "/template", server="ceiling", ceiling=None),
+        Row("home `/index`", "/index", target=0.2),
+        Row("explore `/explore`", "/explore", target=0.2),
+        Row("explore page 500", "/explore?page=500", target=0.2),
+        Row(f"profile `/user/{profile}`", f"/user/{profile}", target=0.2),
+        Row("messages `/messages`", "/messages", target=0.2),
+        # The badge answers htmx polls only (a plain GET redirects to /messages).
+        Row(
+            "badge unchanged (204)",
+            "/notifications/badge?since={version}",
+            ceiling="string",
+            target=0.5,
+            headers=hx,
+            expect=(204,),
+        ),
+        Row("badge changed (200)", "/notifications/badge?since=0", ceiling="string", headers=hx),
+        Row("`/notifications?since=0`", "/notifications?since=0", ceiling="string"),
+        Row("fragment: explore page 2 (HX-Request)", "/explore?page=2", headers=hx, target=0.3),
+        Row("POST a new post", "/index", post=True, target=0.15, expect=(303,)),
+    ]
+
+
+# --- wrk output -------------------------------------------------------------------------
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def to_ms(text: str) -> float:
+    """wrk's '1.23ms', '850.00us', '2.01s' as milliseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match[1]) * _UNITS_MS[match[2]]
+
+
+def parse_wrk(output: str) -> Sample:
+    """Requests/s, p50, p99 and errors from `wrk --latency` output."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    requests = int(re.search(r"(\d+) requests in", output)[1])
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M)[1])
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M)[1])
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output):
+        errors += int(match[1])
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        # wrk counts a server closing a sync worker's connection as a read error: not ours.
+        errors += int(match[1]) + int(match[3]) + int(match[4])
+    if match := re.search(r"Unexpected status:\s+(\d+)", output):  # post.lua: not a 303
+        errors = max(errors, int(match[1]))
+    return Sample(rps, p50, p99, requests, errors)
+
+
+# --- the table --------------------------------------------------------------------------
+
+
+def ratios(results: list[Result]) -> dict[str, float | None]:
+    """Each row's median requests/s over the median of its ceiling, from the same run."""
+    by_name = {r.row.name: r for r in results}
+    out: dict[str, float | None] = {}
+    for result in results:
+        if result.row.ceiling is None or result.rps is None:
+            out[result.row.name] = None
+            continue
+        ceiling = by_name.get(CEILINGS[result.row.ceiling])
+        out[result.row.name] = (
+            result.rps / ceiling.rps if ceiling is not None and ceiling.rps else None
+        )
+    return out
+
+
+def verdict(result: Result, ratio: float | None) -> str:
+    if result.row.target is None or ratio is None:
+        return ""
+    ok = ratio >= result.row.target and (not result.row.post or result.errors == 0)
+    return f"{'ok' if ok else 'MISS'} (≥ {result.row.target:g})"
+
+
+def format_table(results: list[Result]) -> str:
+    """The Markdown table: medians of the rounds, ratio to the ceiling, target."""
+    lines = [
+        "| row | req/s | p50 ms | p99 ms | errors | ratio to ceiling | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    row_ratios = ratios(results)
+    for result in results:
+        if result.rps is None:
+            lines.append(f"| {result.row.name} | {result.note or 'n/a'} | | | | | |")
+            continue
+        ratio = row_ratios[result.row.name]
+        ceiling = "ceiling" if result.row.ceiling is None else result.row.ceiling
+        ratio_text = (
+            "1 (ceiling)"
+            if result.row.ceiling is None
+            else (f"{ratio:.2f} × {ceiling}" if ratio is not None else "n/a")
+        )
+        lines.append(
+            f"| {result.row.name} | {result.rps:.0f} | {result.p50_ms:.1f} | "
+            f"{result.p99_ms:.1f} | {result.errors} | {ratio_text} | "
+            f"{verdict(result, ratio)} |"
+        )
+    return "\n".join(lines)
+
+
+# --- processes --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers: good enough
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer in {timeout:.0f}s") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to this gunicorn master (it stops its workers), SIGKILL its group if stuck."""
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
+        process.wait(timeout=5)
+
+
+def run_flask(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "microblog", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if result.returncode:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+SETUP_NOTIFICATION = """
+from microblog import create_app
+from microblog.extensions import db
+from microblog.models import User
+from microblog.services import messages
+from sqlalchemy import select
+app = create_app()
+with app.app_context():
+    user = db.session.scalar(select(User).where(User.username == {user!r}))
+    messages.refresh_unread(user.id)  # the seed sets it already; this makes sure it exists
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # what autovacuum would do: stats, visibility
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "VACUUM ANALYZE"
+            )
+"""
+
+
+def build_database(env: dict, user: str) -> None:
+    """A fresh schema and the issue's data size (seed --reset wipes a reused database)."""
+    run_flask(env, "db", "upgrade")
+    sizes = [f"--{name}={value}" for name, value in SEED.items()]
+    print(run_flask(env, "seed", *sizes, "--reset").strip(), flush=True)
+    # The bench user has an unread-messages notification, so the badge has a version.
+    subprocess.run(
+        [sys.executable, "-c", SETUP_NOTIFICATION.format(user=user)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+
+
+def start_gunicorn(target: str, port: int, env: dict, log: Path) -> subprocess.Popen:
+    env = {**env, "BIND": f"127.0.0.1:{port}"}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), target],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+# --- the logged-in session --------------------------------------------------------------
+
+
+@dataclass
+class Login:
+    cookie: str  # "session=..." as the browser sends it
+    csrf_token: str
+
+
+def login(base: str, username: str, password: str) -> Login:
+    """GET the login form, POST it with its csrf_token, keep the session cookie."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
+    with opener.open(f"{base}/auth/login", timeout=30) as response:
+        html = response.read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', html
+    )
+    form = urllib.parse.urlencode(
+        {"csrf_token": token[1], "username": username, "password": password}
+    ).encode()
+    try:
+        opener.open(f"{base}/auth/login", data=form, timeout=30)
+    except urllib.error.HTTPError as error:
+        if error.code != 303:
+            raise RuntimeError(f"login failed: {error.code}") from error
+    cookies = {c.name: c.value for c in jar}
+    return Login(f"session={cookies['session']}", token[1])
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def probe(url: str, cookie: str, headers: tuple[str, ...] = ()) -> tuple[int, str]:
+    """One request as wrk will send it: (status, body)."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "User-Agent": USER_AGENT})
+    for header in headers:
+        name, _, value = header.partition(":")
+        request.add_header(name.strip(), value.strip())
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def badge_version(base: str, cookie: str) -> str:
+    """The version token the badge carries in its own URL (`?since=...`).
+
+    Without one (no badge), a future time: the probe then sees a 200 and shows n/a.
+    Asked as htmx polls it: without `HX-Request` the badge redirects to /messages.
+    """
+    status, html = probe(f"{base}/notifications/badge", cookie, ("HX-Request: true",))
+    if status == 200 and (match := re.search(r"since=([0-9.eE+-]+)", html)):
+        return match[1]
+    return f"{time.time() + 86_400:.6f}"  # later than anything: "unchanged"
+
+
+# --- wrk --------------------------------------------------------------------------------
+
+
+def run_wrk(
+    url: str, seconds: float, connections: int, threads: int, env: dict, script: Path
+) -> Sample:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
+    if result.returncode:
+        raise RuntimeError(f"wrk failed: {result.stderr}{result.stdout}")
+    return parse_wrk(result.stdout)
+
+
+def measure(
+    rows: list[Row], bases: dict[str, str], session: Login, args: argparse.Namespace, version: str
+) -> list[Result]:
+    results = [Result(row) for row in rows]
+    live: list[Result] = []
+    form = urllib.parse.urlencode(
+        {"csrf_token": session.csrf_token, "post": "Benchmarking the timeline, one post at a time"}
+    )
+    for result in results:
+        row = result.row
+        url = bases[row.server] + row.path.format(version=version)
+        if row.post:
+            status = 303  # probing would add a post: the wrk run checks the statuses
+        else:
+            status, _ = probe(url, session.cookie, row.headers)
+        if status not in row.expect:
+            result.note = f"n/a ({status})"
+            continue
+        live.append(result)
+    # POSTs add posts, which would then fill page 1 of home and explore: they run last,
+    # in rounds of their own interleaved with the ceilings again.
+    ceilings = [r for r in live if r.row.server == "ceiling"]
+    posts = [r for r in live if r.row.post]
+    phases = [[r for r in live if not r.row.post]] + ([ceilings + posts] if posts else [])
+    for phase in phases:
+        for number in range(args.rounds + 1):  # round 0 warms every worker up, unrecorded
+            seconds = 1 if number == 0 else args.duration
+            for result in phase:
+                row = result.row
+                url = bases[row.server] + row.path.format(version=version)
+                env = {
+                    **os.environ,
+                    "BENCH_COOKIE": session.cookie,
+                    "BENCH_USER_AGENT": USER_AGENT,
+                    "BENCH_FORM": form,
+                    "BENCH_HEADERS": "\n".join(row.headers),
+                }
+                script = HERE / ("post.lua" if row.post else "headers.lua")
+                sample = run_wrk(url, seconds, args.connections, args.threads, env, script)
+                if number:
+                    result.samples.append(sample)
+                    print(
+                        f"round {number}: {row.name}: {sample.rps:.0f} req/s, "
+                        f"p50 {sample.p50_ms:.1f} ms, errors {sample.errors}",
+                        flush=True,
+                    )
+    return results
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every row (median)")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="WEB_CONCURRENCY for both servers (default: what gunicorn.conf.py picks)",
+    )
+    parser.add_argument("--worker-class", help="GUNICORN_WORKER_CLASS (sync, gthread)")
+    parser.add_argument("--user", default="ben1", help="seeded user to log in as")
+    parser.add_argument("--profile", default="carla2", help="seeded user whose profile to load")
+    parser.add_argument(
+        "--rows",
+        help="only rows whose name contains one of these "
+        "comma-separated words (the ceilings always run)",
+    )
+    parser.add_argument("--database", help="SQLite file to use and keep (default: a temp dir)")
+    parser.add_argument(
+        "--skip-seed",
+        action="store_true",
+        help="use the database as it is (already seeded by an earlier run)",
+    )
+    parser.add_argument("--output", type=Path, help="also write the report to this file")
+    args = parser.parse_args(argv)
+
+    if shutil.which("wrk") is None:
+        parser.error("wrk is missing: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="microblog-bench-"))
+    database_url = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{Path(args.database).resolve() if args.database else tmp / 'bench.db'}"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-secret",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "FLASK_DEBUG": "0",
+        "MAIL_SERVER": "",
+        "REDIS_URL": "",
+    }
+    env.pop("ACCESS_LOG", None)
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    if args.worker_class:
+        env["GUNICORN_WORKER_CLASS"] = args.worker_class
+    rows = default_rows(args.profile)
+    if args.rows:
+        words = [w.strip().lower() for w in args.rows.split(",") if w.strip()]
+        rows = [
+            r for r in rows if r.server == "ceiling" or any(w in r.name.lower() for w in words)
+        ]
+    processes: list[subprocess.Popen] = []
+    app_log = tmp / "app.log"
+    try:
+        kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+        if not args.skip_seed:
+            print(f"Building the {kind} database ({database_url}) ...", flush=True)
+            build_database(env, args.user)
+        ports = {"app": free_port(), "ceiling": free_port()}
+        processes.append(start_gunicorn("microblog:create_app()", ports["app"], env, app_log))
+        processes.append(
+            start_gunicorn("bench.ceiling:app", ports["ceiling"], env, tmp / "ceiling.log")
+        )
+        bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        wait_for(bases["app"] + "/auth/login")
+        wait_for(bases["ceiling"] + "/string")
+        session = login(bases["app"], args.user, "password")
+        # The first visit to /messages marks everything read, a new badge version; later
+        # visits (what wrk measures) are read-only. Visit once, then take the version.
+        probe(bases["app"] + "/messages", session.cookie)
+        version = badge_version(bases["app"], session.cookie)
+        results = measure(rows, bases, session, args, version)
+    finally:
+        for process in reversed(processes):
+            stop(process)
+    log = app_log.read_text(errors="replace") if app_log.exists() else ""
+    workers = env.get("WEB_CONCURRENCY") or "config default"
+    report = "\n".join(
+        [
+            f"{kind}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}; gunicorn workers: "
+            f"{workers} ({env.get('GUNICORN_WORKER_CLASS', 'sync')}); wrk -t{args.threads} "
+            f"-c{args.connections}, {args.rounds} interleaved rounds of {args.duration:g} s, "
+            "medians.",
+            "",
+            format_table(results),
+            "",
+            f'Server log: {log.count("database is locked")} "database is locked", '
+            f"{log.count('Traceback')} tracebacks.",
+        ]
+    )
+    print("\n" + report)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report + "\n")
+    if "Traceback" in log:
+        kept = ROOT / "bench" / "out" / f"app-{int(time.time())}.log"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(log)
+        print(f"The app's log is in {kept}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
