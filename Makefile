@@ -1,0 +1,25 @@
+.PHONY: run worker test test-pg lint fmt db-upgrade seed bench
+
+run:
+	flask --app microblog run
+
+worker:
+	rq worker microblog-tasks
+
+test:
+	pytest
+
+test-pg:
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1/microblog_test} pytest
+
+lint:
+	ruff check . && ruff format --check .
+
+fmt:
+	ruff check --fix . && ruff format .
+
+db-upgrade:
+	flask --app microblog db upgrade
+
+seed:
+	flask --app microblog seed
