@@ -31,7 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from microblog import database, email, i18n, templating
+    from microblog import database, email, i18n, rows, templating
     from microblog.extensions import csrf, db, login, migrate
 
     db.init_app(app)
@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    rows.init_app(app)
     jinja_partials.register_extensions(app)
 
 

@@ -27,6 +27,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     REDIS_URL = os.environ.get("REDIS_URL") or None
     POSTS_PER_PAGE = int(os.environ.get("POSTS_PER_PAGE", 25))
+    # Rendered post and message rows remembered per process (microblog/rows.py); 0: none.
+    ROW_CACHE_SIZE = int(os.environ.get("ROW_CACHE_SIZE", 5000))
     LANGUAGES = ["en", "es"]
     MS_TRANSLATOR_KEY = os.environ.get("MS_TRANSLATOR_KEY") or None
     LOG_TO_STDOUT = _bool("LOG_TO_STDOUT")

@@ -30,7 +30,7 @@ def moment(value: datetime | None) -> Markup:
     if value is None:
         return Markup("")
     locale = get_locale()
-    return Markup(_opening_tag(value, locale, get_timezone()) + _relative(value, locale))
+    return Markup(_opening_tag(value, locale, get_timezone()) + age(value, locale) + "</time>")
 
 
 @lru_cache(maxsize=4096)
@@ -41,10 +41,10 @@ def _opening_tag(value: datetime, locale: Locale, timezone: tzinfo) -> str:
     return f'<time datetime="{value.replace(tzinfo=UTC).isoformat()}" title="{escape(exact)} UTC">'
 
 
-_RELATIVE: dict[tuple, str] = {}
+_AGES: dict[tuple, str] = {}
 
 
-def _relative(value: datetime, locale: Locale) -> str:
+def age(value: datetime, locale: Locale) -> str:
     """flask_babel.format_timedelta(value - now, add_direction=True, granularity="second").
 
     Babel's text depends only on the unit it picks, the rounded count and the direction;
@@ -60,14 +60,14 @@ def _relative(value: datetime, locale: Locale) -> str:
             count = int(round(count))
             break
     key = (locale, seconds >= 0, unit, count)
-    text = _RELATIVE.get(key)
+    text = _AGES.get(key)
     if text is None:
-        if len(_RELATIVE) > 10_000:
-            _RELATIVE.clear()
+        if len(_AGES) > 10_000:
+            _AGES.clear()
         relative = dates.format_timedelta(
             seconds, "second", threshold=0.85, add_direction=True, locale=locale
         )
-        text = _RELATIVE[key] = f"{escape(relative)}</time>"
+        text = _AGES[key] = str(escape(relative))
     return text
 
 
