@@ -49,7 +49,11 @@ def plain_page(query, page: int, per_page: int) -> list:  # noqa: ANN001 - LIMIT
 
 
 def test_deferred_join_pages_match_plain_offset_pages(app: Flask, make_user, make_post) -> None:  # noqa: ANN001
-    from microblog.services import feed, follows
+    from sqlalchemy import select
+
+    from microblog.extensions import db
+    from microblog.models import Message, Post
+    from microblog.services import feed, follows, messages
     from microblog.services.pagination import paginate
 
     rng = random.Random(3)
@@ -59,19 +63,41 @@ def test_deferred_join_pages_match_plain_offset_pages(app: Flask, make_user, mak
     start = utcnow() - timedelta(days=30)
     for _ in range(120):
         # Few distinct timestamps: ties must be broken by id, the same way on every page.
-        make_post(rng.choice(users), timestamp=start + timedelta(hours=rng.randint(0, 20)))
-    queries = {
-        "home": feed.home_query(users[0]),
-        "explore": feed.explore_query(),
-        "profile": feed.profile_query(users[2]),
-        "following": follows.following_query(users[0]),
+        moment = start + timedelta(hours=rng.randint(0, 20))
+        make_post(rng.choice(users), timestamp=moment)
+        message = messages.send(rng.choice(users[1:]), users[0], "hi")
+        message.timestamp = moment
+    db.session.commit()
+    app.config["POSTS_PER_PAGE"] = 7
+
+    def newest_first(model, *where):  # noqa: ANN001, ANN202
+        return select(model).where(*where).order_by(model.timestamp.desc(), model.id.desc())
+
+    followed = [user.id for user in users[:4]]
+    lists = {
+        "home": (feed.home, [users[0]], newest_first(Post, Post.user_id.in_(followed))),
+        "explore": (feed.explore, [], newest_first(Post)),
+        "profile": (feed.profile, [users[2]], newest_first(Post, Post.user_id == users[2].id)),
+        "messages": (
+            messages.received,
+            [users[0]],
+            newest_first(Message, Message.recipient_id == users[0].id),
+        ),
     }
-    for name, query in queries.items():
-        for page in range(1, 9):
-            expected = plain_page(query, page, 7)
-            got = paginate(query, page, 7)
+    for name, (listing, args, plain) in lists.items():
+        for page in range(1, 20):
+            expected = plain_page(plain, page, 7)
+            got = listing(*args, page)
             assert [item.id for item in got.items] == [item.id for item in expected[:7]], name
+            assert [item.author.username for item in got.items] == [
+                item.author.username for item in expected[:7]
+            ], name
             assert got.has_next == (len(expected) > 7), (name, page)
+    following = follows.following_query(users[0])
+    for page in range(1, 3):
+        got = paginate(following, page, 2)
+        expected = plain_page(following, page, 2)[:2]
+        assert [user.id for user in got.items] == [user.id for user in expected]
 
 
 def test_remembered_template_links_match_flask_url_for(app: Flask) -> None:

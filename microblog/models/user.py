@@ -75,5 +75,10 @@ class User(UserMixin, db.Model):
         return self.password_hash is not None and check_password_hash(self.password_hash, password)
 
     def avatar(self, size: int) -> str:
-        digest = md5(self.email.lower().encode("utf-8"), usedforsecurity=False).hexdigest()
-        return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={size}"
+        return avatar_url(self.email, size)
+
+
+def avatar_url(email: str, size: int) -> str:
+    """The Gravatar identicon for an email address."""
+    digest = md5(email.lower().encode("utf-8"), usedforsecurity=False).hexdigest()
+    return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={size}"

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import Select, select, union_all
-from sqlalchemy.orm import joinedload
 
 from microblog.extensions import db
 from microblog.models import Post, User, followers
-from microblog.services.pagination import Page, paginate
+from microblog.services.listing import Item, newest_first_query, page_of
+from microblog.services.pagination import Page
 
-
-def _newest_first(query: Select) -> Select:
-    # Authors are loaded in the same statement: a constant number of queries per page.
-    return query.options(joinedload(Post.author)).order_by(Post.timestamp.desc(), Post.id.desc())
-
-
-# Up to this many authors the home query lists their ids; past it, it uses a subquery.
+# Up to this many authors the home timeline lists their ids; past it, it uses a subquery.
 AUTHOR_LIST_MAX = 1000
 
 
@@ -31,29 +24,25 @@ def home_query(user: User) -> Select:
     ids = list(db.session.scalars(followed.limit(AUTHOR_LIST_MAX + 1)))
     if len(ids) > AUTHOR_LIST_MAX:
         authors = union_all(followed, select(db.literal(user.id)))
-        return _newest_first(select(Post).where(Post.user_id.in_(authors)))
-    return _newest_first(select(Post).where(Post.user_id.in_([*ids, user.id])))
+        return newest_first_query(Post, Post.user_id.in_(authors))
+    return newest_first_query(Post, Post.user_id.in_([*ids, user.id]))
 
 
 def explore_query() -> Select:
-    return _newest_first(select(Post))
+    return newest_first_query(Post)
 
 
 def profile_query(user: User) -> Select:
-    return _newest_first(select(Post).where(Post.user_id == user.id))
+    return newest_first_query(Post, Post.user_id == user.id)
 
 
-def _per_page() -> int:
-    return current_app.config["POSTS_PER_PAGE"]
+def home(user: User, page: object) -> Page[Item]:
+    return page_of(Post, home_query(user), page)
 
 
-def home(user: User, page: object) -> Page[Post]:
-    return paginate(home_query(user), page, _per_page())
+def explore(page: object) -> Page[Item]:
+    return page_of(Post, explore_query(), page)
 
 
-def explore(page: object) -> Page[Post]:
-    return paginate(explore_query(), page, _per_page())
-
-
-def profile(user: User, page: object) -> Page[Post]:
-    return paginate(profile_query(user), page, _per_page())
+def profile(user: User, page: object) -> Page[Item]:
+    return page_of(Post, profile_query(user), page)

@@ -12,7 +12,6 @@ import json
 import time
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import (
     Select,
     String,
@@ -25,15 +24,15 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.extensions import db
 from microblog.models import Message, Notification, User
 from microblog.models.base import utcnow
 from microblog.services import notifications
+from microblog.services.listing import Item, newest_first_query, page_of
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
-from microblog.services.pagination import Page, paginate
+from microblog.services.pagination import Page
 
 
 class MessageError(ValueError):
@@ -96,16 +95,12 @@ def mark_read(user: User) -> datetime | None:
 
 
 def received_query(user: User) -> Select:
-    return (
-        select(Message)
-        .where(Message.recipient_id == user.id)
-        .options(joinedload(Message.author))
-        .order_by(Message.timestamp.desc(), Message.id.desc())
-    )
+    return newest_first_query(Message, Message.recipient_id == user.id)
 
 
-def received(user: User, page: object) -> Page[Message]:
-    return paginate(received_query(user), page, current_app.config["POSTS_PER_PAGE"])
+def received(user: User, page: object) -> Page[Item]:
+    """Messages received by `user`, newest first."""
+    return page_of(Message, received_query(user), page)
 
 
 def badge(user_id: int) -> tuple[int, float]:

@@ -11,10 +11,11 @@ entries instead of whole joined rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, inspect, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, inspect, select
 from sqlalchemy.orm import Mapper
 
 from microblog.extensions import db
@@ -59,9 +60,24 @@ def clamp_page(page: Any) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
-def paginate(query: Select, page: Any, per_page: int, *, count: bool = False) -> Page:
+def paginate(
+    query: Select,
+    page: Any,
+    per_page: int,
+    *,
+    count: bool = False,
+    load: Callable[[ScalarSelect], Iterable[T]] | None = None,
+) -> Page[T]:
+    """Page `page` of `query`.
+
+    With `load`, `query` selects ids in list order and `load(ids)` reads the page's rows
+    for that subquery of ids, in the same order (the lists of posts and messages).
+    """
     number = clamp_page(page)
     window = query.limit(per_page + 1).offset((number - 1) * per_page)
+    if load is not None:
+        rows = list(load(window.scalar_subquery()))
+        return Page(rows[:per_page], number, per_page, len(rows) > per_page)
     if (key := _primary_key(query)) is not None:
         ids = window.with_only_columns(key).scalar_subquery()
         window = query.where(key.in_(ids)).limit(per_page + 1)
