@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 
@@ -30,7 +31,8 @@ def moment(value: datetime | None) -> Markup:
     if value is None:
         return Markup("")
     locale = get_locale()
-    return Markup(_opening_tag(value, locale, get_timezone()) + age(value, locale) + "</time>")
+    age = ager(locale, utcnow())(value)
+    return Markup(_opening_tag(value, locale, get_timezone()) + age + "</time>")
 
 
 @lru_cache(maxsize=4096)
@@ -41,34 +43,42 @@ def _opening_tag(value: datetime, locale: Locale, timezone: tzinfo) -> str:
     return f'<time datetime="{value.replace(tzinfo=UTC).isoformat()}" title="{escape(exact)} UTC">'
 
 
-_AGES: dict[tuple, str] = {}
+# Per locale: (direction, unit, count) -> babel's text for it.
+_AGES: dict[str, dict[tuple[bool, str, int], str]] = {}
 
 
-def age(value: datetime, locale: Locale) -> str:
-    """flask_babel.format_timedelta(value - now, add_direction=True, granularity="second").
+def ager(locale: Locale, now: datetime) -> Callable[[datetime], str]:
+    """A function giving a time's age as of `now` in `locale`: "3 minutes ago".
 
-    Babel's text depends only on the unit it picks, the rounded count and the direction;
-    the same choice is made here (babel's own loop), and babel is asked once per key.
+    The same text as flask_babel.format_timedelta(value - now, add_direction=True,
+    granularity="second"). Babel's text depends only on the unit it picks, the rounded
+    count and the direction; the same choice is made here (babel's own loop), and babel
+    is asked once per key. A list asks for one `ager` and calls it per row.
     """
-    delta = value - utcnow()
-    seconds = delta.days * 86400 + delta.seconds
-    for unit, unit_seconds in dates.TIMEDELTA_UNITS:
-        count = abs(seconds) / unit_seconds
-        if count >= 0.85 or unit == "second":
-            if unit == "second" and count > 0:
-                count = max(1, count)
-            count = int(round(count))
-            break
-    key = (locale, seconds >= 0, unit, count)
-    text = _AGES.get(key)
-    if text is None:
-        if len(_AGES) > 10_000:
-            _AGES.clear()
-        relative = dates.format_timedelta(
-            seconds, "second", threshold=0.85, add_direction=True, locale=locale
-        )
-        text = _AGES[key] = str(escape(relative))
-    return text
+    texts = _AGES.setdefault(str(locale), {})
+
+    def age(value: datetime) -> str:
+        delta = value - now
+        seconds = delta.days * 86400 + delta.seconds
+        for unit, unit_seconds in dates.TIMEDELTA_UNITS:
+            count = abs(seconds) / unit_seconds
+            if count >= 0.85 or unit == "second":
+                if unit == "second" and count > 0:
+                    count = max(1, count)
+                count = int(round(count))
+                break
+        key = (seconds >= 0, unit, count)
+        text = texts.get(key)
+        if text is None:
+            if len(texts) > 10_000:
+                texts.clear()
+            relative = dates.format_timedelta(
+                seconds, "second", threshold=0.85, add_direction=True, locale=locale
+            )
+            text = texts[key] = str(escape(relative))
+        return text
+
+    return age
 
 
 def init_app(app: Flask) -> None:

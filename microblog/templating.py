@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, has_request_context, request
 
 URL_CACHE_SIZE = 10_000
 
 
-def page_url(number: int, **overrides: object) -> str:
-    """The current view's URL with `page=number`, keeping its other query arguments."""
-    args = {**request.args.to_dict(), **(request.view_args or {}), **overrides}
-    args["page"] = number
-    return url_for(request.endpoint, **args)
+def page_url_for(link: Callable[..., str]) -> Callable[..., str]:
+    def page_url(number: int, **overrides: object) -> str:
+        """The current view's URL with `page=number`, keeping its other query arguments."""
+        args = {**request.args.to_dict(), **(request.view_args or {}), **overrides}
+        args["page"] = number
+        return link(request.endpoint, **args)
+
+    return page_url
 
 
 def remembering_url_for(app: Flask) -> Callable[..., str]:
     """`url_for` for templates, remembering plain links: a list page builds ~75 of them.
 
     A link without `_external`/`_anchor`/... built during a request is a pure function
-    of the site's root URL, the endpoint and the values, as long as the app has no
-    url_defaults or build-error handlers; anything else goes straight to Flask.
+    of the script root (links are relative), the endpoint and the values, as long as the
+    app has no url_defaults or build-error handlers; anything else goes straight to Flask.
     """
     remembered: dict[tuple, str] = {}
 
@@ -35,7 +38,7 @@ def remembering_url_for(app: Flask) -> Callable[..., str]:
         ):
             return app.url_for(endpoint, **values)
         try:
-            key = (request.url_root, endpoint, *((k, type(v), v) for k, v in values.items()))
+            key = (request.script_root, endpoint, *((k, type(v), v) for k, v in values.items()))
             url = remembered.get(key)
         except TypeError:  # an unhashable value (a list for a repeated argument)
             return app.url_for(endpoint, **values)
@@ -49,7 +52,8 @@ def remembering_url_for(app: Flask) -> Callable[..., str]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["page_url"] = page_url
-    app.jinja_env.globals["url_for"] = remembering_url_for(app)
+    link = remembering_url_for(app)
+    app.jinja_env.globals["url_for"] = link
+    app.jinja_env.globals["page_url"] = page_url_for(link)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

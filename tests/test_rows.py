@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from microblog import i18n
+from microblog import i18n, rows
 from microblog.models import User
 from microblog.models.base import utcnow
 
@@ -58,7 +58,8 @@ def test_ages_move_on(
 ) -> None:
     assert re.search(r"\d+ seconds ago</time>", client.get("/explore").text)
     later = utcnow() + timedelta(hours=3)
-    monkeypatch.setattr(i18n, "utcnow", lambda: later)
+    for module in (i18n, rows):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
     page = client.get("/explore").text
     assert "seconds ago" not in page
     assert re.findall(r"(\d+ hours ago)</time>", page)[0] == "3 hours ago"
