@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from microblog import htmx
-from microblog.extensions import db, login
+from microblog.extensions import login
 from microblog.models import User
-from microblog.services import accounts
+from microblog.services import accounts, messages
 
 # Endpoints that must not write "last seen" (polled, hot): views add themselves here.
 QUIET_ENDPOINTS: set[str] = {"static"}
@@ -21,7 +21,7 @@ QUIET_ENDPOINTS: set[str] = {"static"}
 @login.user_loader
 def load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, int(user_id))
+        return messages.load_user(int(user_id))
     except ValueError:
         return None
 

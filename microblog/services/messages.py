@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
+from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import (
     Select,
     String,
@@ -57,6 +59,7 @@ def refresh_unread(user_id: int) -> int:
     notifications.lock(user_id, UNREAD_MESSAGE_COUNT, 0)
     count = unread_count(user_id)
     notifications.upsert(user_id, UNREAD_MESSAGE_COUNT, count)
+    _request_notes().pop(user_id, None)
     return count
 
 
@@ -77,7 +80,7 @@ def mark_read(user: User) -> datetime | None:
     No write when the badge already says 0: visiting /messages again is read-only.
     """
     previous = user.last_message_read_time
-    current = notifications.get(user.id, UNREAD_MESSAGE_COUNT)
+    current = _note(user.id)
     if current is not None and current[0] == 0:
         return previous
     notifications.lock(user.id, UNREAD_MESSAGE_COUNT, 0)
@@ -89,6 +92,7 @@ def mark_read(user: User) -> datetime | None:
         .execution_options(synchronize_session=False)
     )
     notifications.upsert(user.id, UNREAD_MESSAGE_COUNT, unread_count(user.id))
+    _request_notes().pop(user.id, None)
     db.session.commit()
     set_committed_value(user, "last_message_read_time", now)
     return previous
@@ -103,16 +107,38 @@ def received(user: User, page: object) -> Page[Item]:
     return page_of(Message, received_query(user), page)
 
 
-def badge(user_id: int) -> tuple[int, float]:
-    """`(unread count, version)` for the navbar badge: one indexed lookup."""
-    current = notifications.get(user_id, UNREAD_MESSAGE_COUNT)
-    if current is None:
+def _note(user_id: int) -> tuple[Any, float] | None:
+    """The user's unread-count notification `(data, timestamp)`, once per request.
+
+    The user load fills this in (`load_user`); writes to the count drop it.
+    """
+    notes = _request_notes()
+    if user_id not in notes:
+        notes[user_id] = notifications.get(user_id, UNREAD_MESSAGE_COUNT)
+    return notes[user_id]
+
+
+def _request_notes() -> dict[int, tuple[Any, float] | None]:
+    return g.setdefault("unread_notes", {}) if has_app_context() else {}
+
+
+def _note_of(payload: str | None, stamp: float | None) -> tuple[Any, float] | None:
+    return None if payload is None or stamp is None else (json.loads(payload), stamp)
+
+
+def _badge_of(note: tuple[Any, float] | None) -> tuple[int, float]:
+    if note is None:
         return 0, 0.0
-    data, stamp = current
+    data, stamp = note
     return (data if isinstance(data, int) else 0), stamp
 
 
-# The poll's one statement, built once: the user (must exist) and their badge notification.
+def badge(user_id: int) -> tuple[int, float]:
+    """`(unread count, version)` for the navbar badge: one indexed lookup at most."""
+    return _badge_of(_note(user_id))
+
+
+# One statement, built once: the user (must exist) and their badge notification.
 _USER_BADGE = (
     select(User.id, Notification.payload_json, Notification.timestamp)
     .outerjoin(
@@ -121,6 +147,19 @@ _USER_BADGE = (
     )
     .where(User.id == bindparam("user_id"))
 )
+_USER_WITH_BADGE = _USER_BADGE.with_only_columns(
+    User, Notification.payload_json, Notification.timestamp
+)
+
+
+def load_user(user_id: int) -> User | None:
+    """The user, with their badge read in the same statement (every page shows it)."""
+    row = db.session.execute(_USER_WITH_BADGE, {"user_id": user_id}).first()
+    if row is None:
+        return None
+    user, payload, stamp = row
+    _request_notes()[user_id] = _note_of(payload, stamp)
+    return user
 
 
 def user_badge(user_id: int) -> tuple[int, float] | None:
@@ -132,10 +171,9 @@ def user_badge(user_id: int) -> tuple[int, float] | None:
     row = db.session.execute(_USER_BADGE, {"user_id": user_id}).first()
     if row is None:
         return None
-    if row.timestamp is None:
-        return 0, 0.0
-    data = json.loads(row.payload_json)
-    return (data if isinstance(data, int) else 0), row.timestamp
+    return _badge_of(
+        None if row.timestamp is None else (json.loads(row.payload_json), row.timestamp)
+    )
 
 
 def refresh_all_unread_counts() -> None:
