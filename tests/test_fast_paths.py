@@ -162,7 +162,10 @@ def test_badge_poll_of_a_deleted_user_stops_polling(client, hx, alice) -> None: 
 
 
 def test_home_with_more_followed_authors_than_listed_ids(
-    app: Flask, make_user, make_post, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    app: Flask,
+    make_user,
+    make_post,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
 ) -> None:
     from microblog.services import feed, follows
 

@@ -133,3 +133,13 @@ def test_last_seen_is_written_at_most_once_a_minute(client, alice):
     client.get("/explore")
     db.session.expire_all()
     assert db.session.scalar(select(User.last_seen)) == first
+
+
+def test_social_counts_both_directions(app, make_user):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    follows.follow(alice, bob)
+    follows.follow(carol, bob)
+    follows.follow(bob, carol)
+    assert follows.social(alice, bob) == follows.Social(True, 2, 1)
+    assert follows.social(bob, alice) == follows.Social(False, 0, 1)
+    assert follows.social(carol, carol) == follows.Social(False, 1, 1)

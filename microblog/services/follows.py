@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, func, select
 
 from microblog.database import upsert_insert
 from microblog.extensions import db
@@ -38,14 +40,26 @@ def unfollow(user: User, other: User) -> None:
     db.session.commit()
 
 
-def followers_count(user: User) -> int:
-    query = select(func.count()).where(followers.c.followed_id == user.id)
-    return db.session.scalar(query) or 0
+@dataclass(frozen=True)
+class Social:
+    """What a profile shows of the follower graph, as `reader` sees `user`."""
+
+    following: bool  # does the reader follow the user
+    followers_count: int
+    following_count: int
 
 
-def following_count(user: User) -> int:
-    query = select(func.count()).where(followers.c.follower_id == user.id)
-    return db.session.scalar(query) or 0
+def social(reader: User, user: User) -> Social:
+    """`is_following`, `followers_count` and `following_count` in one statement."""
+    edge = followers.c
+    row = db.session.execute(
+        select(
+            exists().where(edge.follower_id == reader.id, edge.followed_id == user.id),
+            select(func.count()).where(edge.followed_id == user.id).scalar_subquery(),
+            select(func.count()).where(edge.follower_id == user.id).scalar_subquery(),
+        )
+    ).one()
+    return Social(bool(row[0]), row[1], row[2])
 
 
 def followers_query(user: User):

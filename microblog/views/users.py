@@ -21,11 +21,12 @@ def _user_or_404(username: str) -> User:
 
 def _social(user: User) -> dict:
     """What the follow button and the counts need to know about `user`."""
+    graph = follows.social(current_user, user)
     return {
         "user": user,
-        "following": follows.is_following(current_user, user),
-        "followers_count": follows.followers_count(user),
-        "following_count": follows.following_count(user),
+        "following": graph.following,
+        "followers_count": graph.followers_count,
+        "following_count": graph.following_count,
         "form": EmptyForm(),
     }
 
