@@ -122,7 +122,9 @@ def test_a_hanging_mail_server_does_not_hold_up_the_error_page(
     assert "RuntimeError: kaboom 42" in log_text(log_dir)
 
 
-def test_a_dead_mail_server_still_leaves_the_log(tmp_path: Path, log_dir: Path) -> None:
+def test_a_dead_mail_server_still_leaves_the_log(
+    tmp_path: Path, log_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     app = make_app(
         tmp_path,
         **PRODUCTION,
@@ -134,6 +136,8 @@ def test_a_dead_mail_server_still_leaves_the_log(tmp_path: Path, log_dir: Path) 
     add_failing_route(app)
     assert app.test_client().get("/boom").status_code == 500
     assert "RuntimeError: kaboom 42" in log_text(log_dir)
+    logs.remove_handlers(logging.getLogger("microblog"))  # the mail thread finishes its try
+    assert "ConnectionRefusedError" in capfd.readouterr().err  # the failed email, reported
 
 
 def test_log_to_stdout_writes_no_file(
