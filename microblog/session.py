@@ -21,9 +21,10 @@ QUIET_ENDPOINTS: set[str] = {"static"}
 @login.user_loader
 def load_user(user_id: str) -> User | None:
     try:
-        return messages.load_user(int(user_id))
+        number = int(user_id)
     except ValueError:
         return None
+    return messages.load_user(number)
 
 
 @login.unauthorized_handler

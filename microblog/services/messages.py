@@ -138,17 +138,20 @@ def badge(user_id: int) -> tuple[int, float]:
     return _badge_of(_note(user_id))
 
 
-# One statement, built once: the user (must exist) and their badge notification.
+# One statement, built once: the user (must exist) and their badge notification. Table
+# columns, not ORM attributes: the badge poll runs it on a bare connection (no Session).
+_users, _notes = User.__table__.c, Notification.__table__.c
+_BADGE_NOTE = (_notes.user_id == _users.id) & (_notes.name == UNREAD_MESSAGE_COUNT)
 _USER_BADGE = (
-    select(User.id, Notification.payload_json, Notification.timestamp)
-    .outerjoin(
-        Notification,
-        (Notification.user_id == User.id) & (Notification.name == UNREAD_MESSAGE_COUNT),
-    )
-    .where(User.id == bindparam("user_id"))
+    select(_users.id, _notes.payload_json, _notes.timestamp)
+    .outerjoin(Notification.__table__, _BADGE_NOTE)
+    .where(_users.id == bindparam("user_id"))
 )
-_USER_WITH_BADGE = _USER_BADGE.with_only_columns(
-    User, Notification.payload_json, Notification.timestamp
+# The same with the User object, for the user load of every other request.
+_USER_WITH_BADGE = (
+    select(User, _notes.payload_json, _notes.timestamp)
+    .outerjoin(Notification.__table__, _BADGE_NOTE)
+    .where(User.id == bindparam("user_id"))
 )
 
 
@@ -168,12 +171,11 @@ def user_badge(user_id: int) -> tuple[int, float] | None:
     The badge poll (every open tab, every 10 s) calls this with the session's user id
     instead of loading the user through Flask-Login and then reading the notification.
     """
-    row = db.session.execute(_USER_BADGE, {"user_id": user_id}).first()
+    with db.engine.connect() as connection:
+        row = connection.execute(_USER_BADGE, {"user_id": user_id}).first()
     if row is None:
         return None
-    return _badge_of(
-        None if row.timestamp is None else (json.loads(row.payload_json), row.timestamp)
-    )
+    return _badge_of(_note_of(row.payload_json, row.timestamp))
 
 
 def refresh_all_unread_counts() -> None:
