@@ -99,6 +99,8 @@ def default_rows(profile: str = "carla2") -> list[Row]:
         Row("explore page 500", "/explore?page=500", target=0.2),
         Row(f"profile `/user/{profile}`", f"/user/{profile}", target=0.2),
         Row("messages `/messages`", "/messages", target=0.2),
+        # No list, no target: what any logged-in page costs (user, layout, navbar, form).
+        Row("floor: a page without a list (`/edit_profile`)", "/edit_profile"),
         # The badge answers htmx polls only (a plain GET redirects to /messages).
         Row(
             "badge unchanged (204)",
