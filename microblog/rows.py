@@ -8,7 +8,8 @@ author's name and email (the avatar), the locale, the time zone, the script root
 age text. Any change (a new username, an age that moves from "3" to "4 minutes ago") is
 a new key, so a stale row is never served; the dictionary is emptied when it is full.
 
-`ROW_CACHE_SIZE` bounds it (rows per process; 0 renders every row every time).
+`ROW_CACHE_SIZE` bounds it (rows per process; 0 renders every row every time). It is off
+in debug mode, where edited templates are reloaded without a restart.
 """
 
 from __future__ import annotations
@@ -82,6 +83,6 @@ def message_rows(messages: Iterable[Item], read_before: datetime | None) -> Mark
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["row_cache"] = RowCache(app.config["ROW_CACHE_SIZE"])
+    app.extensions["row_cache"] = RowCache(0 if app.debug else app.config["ROW_CACHE_SIZE"])
     app.jinja_env.globals["post_rows"] = post_rows
     app.jinja_env.globals["message_rows"] = message_rows

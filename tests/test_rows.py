@@ -78,3 +78,10 @@ def test_the_cache_is_bounded(client: FlaskClient, app: Flask, alice: User, bob:
     client.get("/explore")
     assert 0 < len(cache.rows) <= 10
     assert client.get("/explore").text.count('class="post ') == 25
+
+
+def test_no_rows_are_remembered_in_debug_mode(tmp_path) -> None:  # noqa: ANN001
+    from tests.conftest import make_app
+
+    assert make_app(tmp_path, DEBUG=True).extensions["row_cache"].size == 0
+    assert make_app(tmp_path).extensions["row_cache"].size == 5000
