@@ -12,6 +12,7 @@ from flask_login import current_user
 from microblog import htmx
 from microblog.extensions import login
 from microblog.models import User
+from microblog.models.user import user_id_of
 from microblog.services import accounts, messages
 
 # Endpoints that must not write "last seen" (polled, hot): views add themselves here.
@@ -19,12 +20,15 @@ QUIET_ENDPOINTS: set[str] = {"static"}
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        number = int(user_id)
-    except ValueError:
+def load_user(stored: str) -> User | None:
+    """The user a session (or remember-me cookie) names, if their password is unchanged."""
+    number = user_id_of(stored)
+    if number is None:
         return None
-    return messages.load_user(number)
+    user = messages.load_user(number)
+    if user is None or user.get_id() != stored:
+        return None
+    return user
 
 
 @login.unauthorized_handler
@@ -65,20 +69,19 @@ def local_path(url: str | None) -> str | None:
     return url.rstrip("?") or "/"
 
 
-def session_user_id() -> int | None:
-    """The id of the user this request's session cookie logs in, without loading the user.
+def session_user_id() -> str | None:
+    """The user this request's session cookie names (a `session_id`), without loading them.
 
-    For hot read-only endpoints (the badge poll) that check the user exists themselves.
+    For hot read-only endpoints (the badge poll) that check the user themselves: that
+    they exist and that `session_id` still matches their password.
     None when the session names no user, or when Flask-Login must decide (strong session
     protection, a remember-me cookie): the caller then asks `current_user`.
     """
     mode = current_app.config.get("SESSION_PROTECTION", login.session_protection)
     if mode == "strong":
         return None
-    try:
-        return int(flask_session["_user_id"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    stored = flask_session.get("_user_id")
+    return stored if user_id_of(stored) is not None else None
 
 
 def record_last_seen() -> None:

@@ -131,22 +131,29 @@ def test_user_badge_matches_the_badge_and_finds_only_existing_users(
     make_user,  # noqa: ANN001
 ) -> None:
     from microblog.extensions import db
-    from microblog.services import messages
+    from microblog.models.user import session_id
+    from microblog.services import messages, passwords
 
     alice, bob = make_user("alice"), make_user("bob")
-    assert messages.user_badge(alice.id) == messages.badge(alice.id) == (0, 0.0)
+    stored = alice.get_id()
+    assert messages.user_badge(stored) == messages.badge(alice.id) == (0, 0.0)
     for _ in range(3):
         messages.send(bob, alice, "hi")
-        assert messages.user_badge(alice.id) == messages.badge(alice.id)
-    assert messages.user_badge(alice.id)[0] == 3
+        assert messages.user_badge(stored) == messages.badge(alice.id)
+    assert messages.user_badge(stored)[0] == 3
     messages.mark_read(alice)
-    assert messages.user_badge(alice.id) == messages.badge(alice.id)
-    assert messages.user_badge(alice.id)[0] == 0
+    assert messages.user_badge(stored) == messages.badge(alice.id)
+    assert messages.user_badge(stored)[0] == 0
     missing = alice.id + bob.id + 1000
-    assert messages.user_badge(missing) is None
+    assert messages.user_badge(session_id(missing, None)) is None
+    assert messages.user_badge(str(alice.id)) is None  # not a stored session id
+    passwords.reset_password(alice, "a brand new passphrase")
+    assert messages.user_badge(stored) is None  # the password changed
+    assert messages.user_badge(alice.get_id()) == (0, messages.badge(alice.id)[1])
+    stored = bob.get_id()
     db.session.delete(bob)
     db.session.commit()
-    assert messages.user_badge(bob.id) is None
+    assert messages.user_badge(stored) is None
 
 
 def test_badge_poll_of_a_deleted_user_stops_polling(client, hx, alice) -> None:  # noqa: ANN001

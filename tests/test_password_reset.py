@@ -251,3 +251,25 @@ def test_a_dead_mail_server_is_logged_not_shown(
             db.engine.dispose()
     [record] = [r for r in caplog.records if "Could not send email" in r.message]
     assert record.exc_info is not None and "bob@example.com" in record.getMessage()
+
+
+def test_a_reset_signs_out_every_other_session(
+    app: Flask, client: FlaskClient, mailbox: Mailbox, bob: User
+) -> None:
+    """A stolen session or remember-me cookie stops working once the password is reset."""
+    other = app.test_client()  # another browser, signed in with "remember me"
+    other.post("/auth/login", data={"username": "bob", "password": PASSWORD, "remember_me": "y"})
+    assert other.get("/index").status_code == 200
+    assert "every 10s" in other.get("/notifications/badge", headers={"HX-Request": "true"}).text
+
+    request_reset(client, "bob@example.com")
+    [mail] = mailbox.wait_for(1)
+    link = link_in(mail.part("text/plain"))
+    client.post(path_of(link), data={"password": NEW_PASSWORD, "password2": NEW_PASSWORD})
+
+    response = other.get("/index")  # neither the session nor the remember-me cookie
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+    badge = other.get("/notifications/badge?since=0", headers={"HX-Request": "true"})
+    assert badge.status_code == 200 and "hx-trigger" not in badge.text  # polling stops
+    assert signs_in(client, NEW_PASSWORD)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from hashlib import md5
+from hashlib import md5, sha256
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -76,6 +76,27 @@ class User(UserMixin, db.Model):
 
     def avatar(self, size: int) -> str:
         return avatar_url(self.email, size)
+
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie store (see `session_id`)."""
+        return session_id(self.id, self.password_hash)
+
+
+def session_id(user_id: int, password_hash: str | None) -> str:
+    """`<id>.<fingerprint of the password hash>`: a new password (a reset) no longer
+    matches, so it signs out every other session and remember-me cookie of the user."""
+    digest = sha256((password_hash or "").encode("utf-8")).hexdigest()[:16]
+    return f"{user_id}.{digest}"
+
+
+def user_id_of(stored: object) -> int | None:
+    """The user id in a stored `session_id`, or None if it is not one."""
+    if not isinstance(stored, str):
+        return None
+    number, _, digest = stored.partition(".")
+    if not number.isdigit() or len(digest) != 16:
+        return None
+    return int(number)
 
 
 def avatar_url(email: str, size: int) -> str:

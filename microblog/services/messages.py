@@ -32,6 +32,7 @@ from microblog.database import is_sqlite
 from microblog.extensions import db
 from microblog.models import Message, Notification, User
 from microblog.models.base import utcnow
+from microblog.models.user import session_id, user_id_of
 from microblog.services import notifications
 from microblog.services.listing import Item, newest_first_query, page_of
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
@@ -144,7 +145,7 @@ def badge(user_id: int) -> tuple[int, float]:
 _users, _notes = User.__table__.c, Notification.__table__.c
 _BADGE_NOTE = (_notes.user_id == _users.id) & (_notes.name == UNREAD_MESSAGE_COUNT)
 _USER_BADGE = (
-    select(_users.id, _notes.payload_json, _notes.timestamp)
+    select(_users.id, _users.password_hash, _notes.payload_json, _notes.timestamp)
     .outerjoin(Notification.__table__, _BADGE_NOTE)
     .where(_users.id == bindparam("user_id"))
 )
@@ -166,8 +167,9 @@ def load_user(user_id: int) -> User | None:
     return user
 
 
-def user_badge(user_id: int) -> tuple[int, float] | None:
-    """`badge(user_id)`, or None if there is no such user: one statement, no User object.
+def user_badge(stored: str) -> tuple[int, float] | None:
+    """`badge(user_id)` for a session's stored `session_id`, or None if that user is gone
+    or has a new password since: one statement, no User object.
 
     The badge poll (every open tab, every 10 s) calls this with the session's user id
     instead of loading the user through Flask-Login and then reading the notification.
@@ -176,12 +178,15 @@ def user_badge(user_id: int) -> tuple[int, float] | None:
     (0.98 -> 0.53 ms here). SQLite's driver already reads outside a transaction, and
     switching its mode back and forth would cost more than it saves (0.07 -> 0.14 ms).
     """
+    user_id = user_id_of(stored)
+    if user_id is None:
+        return None
     connection = db.engine.connect()
     if not is_sqlite(db.engine):
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
     with connection:
         row = connection.execute(_USER_BADGE, {"user_id": user_id}).first()
-    if row is None:
+    if row is None or session_id(row.id, row.password_hash) != stored:
         return None
     return _badge_of(_note_of(row.payload_json, row.timestamp))
 
