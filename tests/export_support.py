@@ -1,4 +1,6 @@
-"""Helpers for the export tests: a real SMTP server on loopback (aiosmtpd) and small readers."""
+"""Helpers for the export tests: readers of a job's email and progress.
+
+The loopback SMTP server is the shared `mailbox` fixture (tests/mailbox.py)."""
 
 from __future__ import annotations
 
@@ -13,17 +15,6 @@ from sqlalchemy import select
 from microblog.extensions import db
 from microblog.models import Notification
 from microblog.services import tasks
-from tests.mailbox import Mailbox, free_port
-
-__all__ = ["Mailbox", "Sink", "free_port", "smtp_sink"]
-
-# The export tests' names for the shared loopback SMTP server (tests/mailbox.py).
-Sink = Mailbox
-smtp_sink = Mailbox
-
-
-def mail_config(sink: Mailbox) -> dict:
-    return sink.config()
 
 
 def attachment(message: EmailMessage, filename: str) -> bytes:

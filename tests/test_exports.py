@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,25 +19,13 @@ from microblog.models import Notification, Task, User
 from microblog.models.base import utcnow
 from microblog.services import queues
 from tests.conftest import PASSWORD
-from tests.export_support import (
-    Sink,
-    attachment,
-    free_port,
-    mail_config,
-    smtp_sink,
-    task_status,
-)
+from tests.export_support import attachment, task_status
+from tests.mailbox import Mailbox, free_port
 
 
 @pytest.fixture
-def smtp() -> Iterator[Sink]:
-    with smtp_sink() as sink:
-        yield sink
-
-
-@pytest.fixture
-def app_config(smtp: Sink) -> dict:
-    return {**mail_config(smtp), "EXPORT_BATCH_SIZE": 3}
+def app_config(mailbox: Mailbox) -> dict:
+    return {**mailbox.config(), "EXPORT_BATCH_SIZE": 3}
 
 
 def wait_until_done(hx: Callable, task_id: str, timeout: float = 20) -> str:
@@ -68,7 +56,7 @@ def test_export_emails_every_post_and_reports_progress(
     hx: Callable,
     alice: User,
     make_post: Callable,
-    smtp: Sink,
+    mailbox: Mailbox,
     progress_log: list[dict],
 ) -> None:
     same_time = datetime(2024, 5, 1, 12, 0, 0)
@@ -116,7 +104,7 @@ def test_export_emails_every_post_and_reports_progress(
     ).one()
     assert notification.get_data() == {"task_id": task.id, "progress": 100, "status": "finished"}
 
-    [message] = smtp.wait(1)
+    [message] = mailbox.wait(1)
     assert message["To"] == "alice@example.com"
     assert message["Subject"] == "[Microblog] Your blog posts"
     assert "Dear alice" in message.get_body(("plain",)).get_content()
@@ -131,7 +119,7 @@ def test_export_page_shows_the_finished_task_and_offers_another(
     client: FlaskClient,
     hx: Callable,
     alice: User,
-    smtp: Sink,
+    mailbox: Mailbox,
 ) -> None:
     page = client.get("/export_posts")
     assert task_status(page.text) == "none"
@@ -143,7 +131,7 @@ def test_export_page_shows_the_finished_task_and_offers_another(
     assert task_status(page.text) == "finished"
     assert "Export complete" in page.text and "Export again" in page.text
     assert "hx-trigger" not in page.text.split('id="task-progress"')[1].split("</div>")[0]
-    exported = json.loads(attachment(smtp.wait(1)[0], "posts.json"))
+    exported = json.loads(attachment(mailbox.wait(1)[0], "posts.json"))
     assert exported == {"posts": []}
 
 
@@ -212,7 +200,7 @@ def test_htmx_post_answers_the_progress_fragment(
     app: Flask,
     hx: Callable,
     alice: User,
-    smtp: Sink,
+    mailbox: Mailbox,
 ) -> None:
     response = hx("POST", "/export_posts")
     assert response.status_code == 200
@@ -225,10 +213,10 @@ def test_htmx_post_answers_the_progress_fragment(
 def test_concurrent_clicks_start_one_export(
     app: Flask,
     alice: User,
-    smtp: Sink,
+    mailbox: Mailbox,
 ) -> None:
     """A double click, or two tabs: the requests race, one export starts."""
-    smtp.delay = 2  # a slow mail server keeps the export running while the clicks land
+    mailbox.delay = 2  # a slow mail server keeps the export running while the clicks land
     clients = [app.test_client() for _ in range(6)]
     barrier = threading.Barrier(len(clients))
     statuses: list[int] = []
@@ -248,7 +236,7 @@ def test_concurrent_clicks_start_one_export(
     assert statuses == [303] * len(clients)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Task)) == 1
-    assert len(smtp.wait(1, timeout=5)) == 1
+    assert len(mailbox.wait(1, timeout=5)) == 1
 
 
 def test_failure_is_shown_logged_and_can_be_retried(
@@ -257,7 +245,7 @@ def test_failure_is_shown_logged_and_can_be_retried(
     hx: Callable,
     alice: User,
     make_post: Callable,
-    smtp: Sink,
+    mailbox: Mailbox,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     for number in range(5):
@@ -274,7 +262,7 @@ def test_failure_is_shown_logged_and_can_be_retried(
     records = [r for r in caplog.records if failed_task.id in r.getMessage()]
     assert records and records[0].exc_info is not None  # logged with its traceback
     assert "ExportTooLarge" in caplog.text and "Traceback" in caplog.text
-    assert smtp.messages == []
+    assert mailbox.messages == []
 
     del app.config["EXPORT_MAX_BYTES"]
     response = client.post("/export_posts", follow_redirects=True)
@@ -283,7 +271,7 @@ def test_failure_is_shown_logged_and_can_be_retried(
     assert old.id == failed_task.id and new.id != old.id
     assert task_status(wait_until_done(hx, new.id)) == "finished"
     join_jobs(app)
-    assert len(json.loads(attachment(smtp.wait(1)[0], "posts.json"))["posts"]) == 5
+    assert len(json.loads(attachment(mailbox.wait(1)[0], "posts.json"))["posts"]) == 5
 
 
 def test_a_task_whose_worker_died_is_failed_and_a_new_export_allowed(
@@ -291,7 +279,7 @@ def test_a_task_whose_worker_died_is_failed_and_a_new_export_allowed(
     client: FlaskClient,
     hx: Callable,
     alice: User,
-    smtp: Sink,
+    mailbox: Mailbox,
 ) -> None:
     """Running since long before the job timeout: its process died with it."""
     db.session.add(
@@ -320,18 +308,18 @@ def test_a_job_never_runs_twice(
     client: FlaskClient,
     hx: Callable,
     alice: User,
-    smtp: Sink,
+    mailbox: Mailbox,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client.post("/export_posts")
     task = only_task(alice)
     wait_until_done(hx, task.id)
     join_jobs(app)
-    assert len(smtp.wait(1)) == 1
+    assert len(mailbox.wait(1)) == 1
     jobs.export_posts(task.id)  # delivered again, e.g. by a queue after a network split
     assert "not queued any more" in caplog.text
     time.sleep(0.3)
-    assert len(smtp.messages) == 1
+    assert len(mailbox.messages) == 1
 
 
 def test_someone_elses_task_is_not_found(

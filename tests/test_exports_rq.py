@@ -29,13 +29,8 @@ from sqlalchemy import func, select
 from microblog.extensions import db
 from microblog.models import Task, User
 from microblog.services import tasks
-from tests.export_support import (
-    Sink,
-    attachment,
-    mail_config,
-    smtp_sink,
-    task_status,
-)
+from tests.export_support import attachment, task_status
+from tests.mailbox import Mailbox
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +52,8 @@ def redis() -> Iterator[Redis]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[Sink]:
-    with smtp_sink() as sink:
-        yield sink
-
-
-@pytest.fixture
-def app_config(redis: Redis, smtp: Sink) -> dict:
-    return {**mail_config(smtp), "REDIS_URL": REDIS_URL, "EXPORT_BATCH_SIZE": 2}
+def app_config(redis: Redis, mailbox: Mailbox) -> dict:
+    return {**mailbox.config(), "REDIS_URL": REDIS_URL, "EXPORT_BATCH_SIZE": 2}
 
 
 def work(redis: Redis) -> None:
@@ -91,7 +80,7 @@ def test_export_runs_on_an_rq_worker(
     alice: User,
     make_post: Callable,
     redis: Redis,
-    smtp: Sink,
+    mailbox: Mailbox,
     progress_log: list[dict],
 ) -> None:
     for number in range(5):
@@ -118,7 +107,7 @@ def test_export_runs_on_an_rq_worker(
     final = hx("GET", f"/tasks/{task.id}/progress").text
     assert task_status(final) == "finished" and "hx-trigger" not in final
     assert "Your posts were exported" in final
-    [message] = smtp.wait(1)
+    [message] = mailbox.wait(1)
     assert message["To"] == "alice@example.com"
     exported = json.loads(attachment(message, "posts.json"))
     assert [post["body"] for post in exported["posts"]] == [f"post {n}" for n in range(5)]
@@ -141,7 +130,7 @@ def test_without_a_worker_the_user_sees_it_waiting(
     hx: Callable,
     alice: User,
     redis: Redis,
-    smtp: Sink,
+    mailbox: Mailbox,
 ) -> None:
     client.post("/export_posts")
     task = latest_task(alice)
@@ -154,7 +143,7 @@ def test_without_a_worker_the_user_sees_it_waiting(
 
     work(redis)  # a worker comes up
     assert task_status(hx("GET", f"/tasks/{task.id}/progress").text) == "finished"
-    assert len(smtp.wait(1)) == 1
+    assert len(mailbox.wait(1)) == 1
 
 
 def test_a_failed_job_is_shown_failed_and_can_be_retried(
@@ -164,7 +153,7 @@ def test_a_failed_job_is_shown_failed_and_can_be_retried(
     alice: User,
     make_post: Callable,
     redis: Redis,
-    smtp: Sink,
+    mailbox: Mailbox,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     for number in range(3):
@@ -180,7 +169,7 @@ def test_a_failed_job_is_shown_failed_and_can_be_retried(
     assert "too large to send by email" in fragment and "Try again" in fragment
     assert "The export of your posts failed." in fragment
     assert any(r.exc_info and failed.id in r.getMessage() for r in caplog.records)
-    assert smtp.messages == []
+    assert mailbox.messages == []
 
     del app.config["EXPORT_MAX_BYTES"]
     page = client.post("/export_posts", follow_redirects=True).text
@@ -189,7 +178,7 @@ def test_a_failed_job_is_shown_failed_and_can_be_retried(
     assert retry.id != failed.id and retry.status == "queued"
     work(redis)
     assert latest_task(alice).status == "finished"
-    assert len(json.loads(attachment(smtp.wait(1)[0], "posts.json"))["posts"]) == 3
+    assert len(json.loads(attachment(mailbox.wait(1)[0], "posts.json"))["posts"]) == 3
 
 
 def test_a_job_lost_by_the_queue_is_failed_and_a_new_export_allowed(
@@ -208,14 +197,14 @@ def test_a_job_lost_by_the_queue_is_failed_and_a_new_export_allowed(
     assert Queue(tasks.QUEUE_NAME, connection=redis).count == 1
 
 
-def rq_worker(app: Flask, smtp: Sink) -> subprocess.Popen:
+def rq_worker(app: Flask, mailbox: Mailbox) -> subprocess.Popen:
     """`rq worker microblog-tasks` as an operator starts it, configured by the environment."""
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": REDIS_URL,
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp.port),
+        "MAIL_PORT": str(mailbox.port),
         "SECRET_KEY": "test-secret",
     }
     command = [
@@ -244,15 +233,15 @@ def test_the_rq_worker_command_runs_the_export(
     alice: User,
     make_post: Callable,
     redis: Redis,
-    smtp: Sink,
+    mailbox: Mailbox,
 ) -> None:
     make_post(alice, "from a real worker")
     client.post("/export_posts")
-    worker = rq_worker(app, smtp)
+    worker = rq_worker(app, mailbox)
     output, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0, output
     assert latest_task(alice).status == "finished", output
-    exported = json.loads(attachment(smtp.wait(1)[0], "posts.json"))
+    exported = json.loads(attachment(mailbox.wait(1)[0], "posts.json"))
     assert exported["posts"][0]["body"] == "from a real worker"
 
 
@@ -262,13 +251,13 @@ def test_a_worker_killed_mid_job_leaves_a_failed_task_and_allows_a_retry(
     alice: User,
     make_post: Callable,
     redis: Redis,
-    smtp: Sink,
+    mailbox: Mailbox,
 ) -> None:
     make_post(alice, "never delivered")
-    smtp.delay = 30  # the job hangs in the mail server: the moment we kill its process
+    mailbox.delay = 30  # the job hangs in the mail server: the moment we kill its process
     client.post("/export_posts")
     task = latest_task(alice)
-    worker = rq_worker(app, smtp)
+    worker = rq_worker(app, mailbox)
     try:
         wait_for(lambda: latest_task(alice).progress == 99)
         horse = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()

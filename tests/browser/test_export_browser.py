@@ -16,23 +16,18 @@ from microblog.extensions import db
 from microblog.models import Post, User
 from microblog.services import queues
 from tests.conftest import PASSWORD, make_app
-from tests.export_support import Sink, attachment, mail_config, smtp_sink
+from tests.export_support import attachment
+from tests.mailbox import Mailbox
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def smtp() -> Iterator[Sink]:
-    with smtp_sink() as sink:
-        sink.delay = 2.5  # a slow mail server: the export stays "running" long enough to watch
-        yield sink
-
-
-@pytest.fixture
-def live_app(tmp_path, smtp: Sink) -> Iterator[Flask]:  # noqa: ANN001
-    """The browser harness's app, sending mail to the loopback SMTP sink."""
+def live_app(tmp_path, mailbox: Mailbox) -> Iterator[Flask]:  # noqa: ANN001
+    """The browser harness's app, sending mail to the loopback SMTP server."""
+    mailbox.delay = 2.5  # a slow mail server: the export stays "running" long enough to watch
     app = make_app(
-        tmp_path, WTF_CSRF_ENABLED=True, TESTING=False, EXPORT_BATCH_SIZE=10, **mail_config(smtp)
+        tmp_path, WTF_CSRF_ENABLED=True, TESTING=False, EXPORT_BATCH_SIZE=10, **mailbox.config()
     )
     with app.app_context():
         db.drop_all()
@@ -66,7 +61,7 @@ def test_export_progress_finishes_by_itself(
     new_page,
     javascript: bool,
     screenshot,
-    smtp: Sink,  # noqa: ANN001
+    mailbox: Mailbox,  # noqa: ANN001
 ) -> None:
     page = new_page(javascript=javascript)
     progress_requests: list[str] = []
@@ -108,7 +103,7 @@ def test_export_progress_finishes_by_itself(
     expect(page.get_by_role("button", name="Export again")).to_be_visible()
     screenshot(page, "finished")
 
-    [message] = smtp.wait(1)
+    [message] = mailbox.wait(1)
     exported = json.loads(attachment(message, "posts.json"))
     assert len(exported["posts"]) == 45
 
@@ -117,9 +112,9 @@ def test_export_again_while_running_is_refused(
     new_page,
     javascript: bool,
     screenshot,
-    smtp: Sink,  # noqa: ANN001
+    mailbox: Mailbox,  # noqa: ANN001
 ) -> None:
-    smtp.delay = 10  # a very slow mail server: the export is surely still running below
+    mailbox.delay = 10  # a very slow mail server: the export is surely still running below
     page = new_page(javascript=javascript)
     log_in(page)
     page.goto("/user/alice")
