@@ -4,9 +4,10 @@ A post's row (`partials/post.html`) and a message's (`partials/message.html`) ar
 for every reader: they show the item, its author and its age ("3 minutes ago"). So each
 row is rendered by its partial once per distinct input and kept in a bounded dictionary
 per process, keyed by everything the row shows: the item's id, body and time, the
-author's name and email (the avatar), the locale, the time zone, the script root and the
-age text. Any change (a new username, an age that moves from "3" to "4 minutes ago") is
-a new key, so a stale row is never served; the dictionary is emptied when it is full.
+author's name and email (the avatar), the row's other arguments (a message's "New"), the
+locale, the time zone, the script root and the age text. Any change (a new username, an
+age that moves from "3" to "4 minutes ago") is a new key, so a stale row is never served;
+the dictionary is emptied when it is full.
 
 `ROW_CACHE_SIZE` bounds it (rows per process; 0 renders every row every time). It is off
 in debug mode, where edited templates are reloaded without a restart.
@@ -45,22 +46,20 @@ def _rows(
     partial: str,
     name: str,
     items: Iterable[Item],
-    mark: Callable[[Item], Hashable] | None = None,
-    **context: object,
+    extra: Callable[[Item], dict[str, Hashable]] | None = None,
 ) -> Markup:
-    """`partial` for each item (passed as `name`), remembered; `mark(item)` adds to the key
-    what else the row shows (a message's "New")."""
+    """`partial` for each item (passed as `name`), remembered. `extra(item)` gives the
+    row's other arguments (a message's "unread"); they are part of the key too."""
     cache: RowCache = current_app.extensions["row_cache"]
     locale = get_locale()
     shared = (request.script_root, get_timezone(), str(locale))
     age = ager(locale, utcnow())
     rows = []
     for item in items:
+        context = extra(item) if extra is not None else {}
         author = item.author
         key = (partial, item.id, item.timestamp, item.body, author.username, author.email)
-        if mark is not None:
-            key += (mark(item),)
-        key += (*shared, age(item.timestamp))
+        key += (*context.items(), *shared, age(item.timestamp))
         html = cache.get(key)
         if html is None:
             html = render_template(partial, **{name: item}, **context)
@@ -76,10 +75,12 @@ def post_rows(posts: Iterable[Item]) -> Markup:
 
 
 def message_rows(messages: Iterable[Item], read_before: datetime | None) -> Markup:
-    def unread(message: Item) -> bool:
-        return read_before is None or message.timestamp > read_before
+    """Messages newer than the reader's previous read time (`read_before`) are marked new."""
 
-    return _rows("partials/message.html", "message", messages, unread, read_before=read_before)
+    def unread(message: Item) -> dict[str, Hashable]:
+        return {"unread": read_before is None or message.timestamp > read_before}
+
+    return _rows("partials/message.html", "message", messages, unread)
 
 
 def init_app(app: Flask) -> None:

@@ -54,11 +54,11 @@ def test_follow_and_unfollow_without_js(client, alice, make_user):
     bob = make_user("bob")
     response = client.post("/follow/bob")
     assert response.status_code == 303 and response.headers["Location"] == "/user/bob"
-    assert follows.is_following(alice, bob)
+    assert follows.social(alice, bob).following
     page = client.get("/user/bob").text
     assert "You are following bob!" in page and "1 follower, 0 following" in page
     client.post("/unfollow/bob")
-    assert not follows.is_following(alice, bob)
+    assert not follows.social(alice, bob).following
     assert "0 followers, 0 following" in client.get("/user/bob").text
 
 
@@ -81,7 +81,7 @@ def test_cannot_follow_yourself(client, hx, alice):
     assert "You cannot follow yourself!" in client.get(response.headers["Location"]).text
     response = hx("POST", "/follow/alice")
     assert response.status_code == 400 and "You cannot follow yourself!" in response.text
-    assert not follows.is_following(alice, alice)
+    assert not follows.social(alice, alice).following
 
 
 @pytest.mark.parametrize("url", ["/follow/nobody", "/unfollow/nobody"])

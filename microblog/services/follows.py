@@ -15,13 +15,6 @@ class FollowError(ValueError):
     """A follow that the rules refuse (yourself)."""
 
 
-def is_following(user: User, other: User) -> bool:
-    query = select(followers.c.follower_id).where(
-        followers.c.follower_id == user.id, followers.c.followed_id == other.id
-    )
-    return db.session.scalar(query) is not None
-
-
 def follow(user: User, other: User) -> None:
     """Idempotent, and safe when two requests race (insert-or-ignore)."""
     if user.id == other.id:
@@ -50,7 +43,7 @@ class Social:
 
 
 def social(reader: User, user: User) -> Social:
-    """`is_following`, `followers_count` and `following_count` in one statement."""
+    """Whether `reader` follows `user`, and both of `user`'s counts: one statement."""
     edge = followers.c
     row = db.session.execute(
         select(

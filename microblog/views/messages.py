@@ -116,11 +116,11 @@ def badge() -> Response:
 
 def _poll_badge() -> dict:
     """`unread_badge()` without loading the user: what the session's user id finds."""
-    user_id = session.session_user_id()
-    if user_id is None:
+    stored = session.session_user_id()
+    if stored is None:
         return unread_badge()  # Flask-Login decides (remember-me cookie, strong protection)
-    found = messages.user_badge(user_id)
-    if found is None:
-        return {"live": False, "count": 0, "since": 0.0}  # the user is gone: stop polling
+    found = messages.user_badge(stored)
+    if found is None:  # the user is gone, or has a new password: stop polling
+        return {"live": False, "count": 0, "since": 0.0}
     count, since = found
     return {"live": True, "count": count, "since": since}
