@@ -5,24 +5,22 @@ ORM objects (identity map, instance state, a joined author) cost about 1.6 ms a 
 the benchmark data; selecting those columns as rows costs about 0.2 ms. `Item` and
 `Author` are what the row partials read (`post.author.username`, `post.author.avatar(48)`).
 
-A list's query selects only ids, newest first: `paginate()` walks an index for the
-page's ids (a "deferred join") and `load` reads those rows joined to their authors.
+A list's statement selects the page's ids, newest first, walking an index (a "deferred
+join"), and reads those rows joined to their authors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, ScalarSelect, Select, select
+from sqlalchemy import ColumnElement, Row, bindparam, select
 
-from microblog.extensions import db
 from microblog.models import Message, Post, User
 from microblog.models.user import avatar_url
-from microblog.services.pagination import Page, paginate
+from microblog.services.pagination import Page, paginate_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,32 +46,37 @@ class Item:
 Model = type[Post] | type[Message]
 
 
-def _author_id(model: Model) -> Any:
-    return Post.user_id if model is Post else Message.sender_id
+class Listing:
+    """A list of posts or messages, newest first, as one statement built once.
 
+    Its filter names bind parameters (`Post.user_id == bindparam("author_id")`), so a
+    page view binds values and runs it: building and keying the statement per request
+    cost more than running it (0.28 ms against 0.06 ms for explore, in-process).
+    """
 
-def newest_first_query(model: Model, *where: ColumnElement[bool]) -> Select:
-    """The ids of `model` rows matching `where`, newest first (ties by id)."""
-    return select(model.id).where(*where).order_by(model.timestamp.desc(), model.id.desc())
-
-
-def _loader(model: Model) -> Callable[[ScalarSelect], list[Item]]:
-    def load(ids: ScalarSelect) -> list[Item]:
-        statement = (
-            select(model.id, model.body, model.timestamp, User.id, User.username, User.email)
-            .join(User, User.id == _author_id(model))
-            .where(model.id.in_(ids))
-            .order_by(model.timestamp.desc(), model.id.desc())
+    def __init__(self, model: Model, *where: ColumnElement[bool]) -> None:
+        author_id = Post.user_id if model is Post else Message.sender_id
+        newest_first = (model.timestamp.desc(), model.id.desc())
+        ids = (
+            select(model.id)
+            .where(*where)
+            .order_by(*newest_first)
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
         )
-        return [
-            Item(item_id, body, timestamp, Author(user_id, username, email))
-            for item_id, body, timestamp, user_id, username, email in db.session.execute(statement)
-        ]
+        self.statement = (
+            select(model.id, model.body, model.timestamp, User.id, User.username, User.email)
+            .join(User, User.id == author_id)
+            .where(model.id.in_(ids.scalar_subquery()))
+            .order_by(*newest_first)
+        )
 
-    return load
+    def page(self, page: object, **params: Any) -> Page[Item]:
+        """Page `page` of the list, its filter's parameters bound to `params`."""
+        per_page = current_app.config["POSTS_PER_PAGE"]
+        return paginate_rows(self.statement, page, per_page, _item, **params)
 
 
-def page_of(model: Model, query: Select, page: object) -> Page[Item]:
-    """Page `page` of a `newest_first_query(model, ...)`, as rows."""
-    per_page = current_app.config["POSTS_PER_PAGE"]
-    return paginate(query, page, per_page, load=_loader(model))
+def _item(row: Row[Any]) -> Item:
+    item_id, body, timestamp, user_id, username, email = row
+    return Item(item_id, body, timestamp, Author(user_id, username, email))

@@ -34,7 +34,7 @@ from microblog.models import Message, Notification, User
 from microblog.models.base import utcnow
 from microblog.models.user import session_id, user_id_of
 from microblog.services import notifications
-from microblog.services.listing import Item, newest_first_query, page_of
+from microblog.services.listing import Item, Listing
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
 from microblog.services.pagination import Page
 
@@ -100,13 +100,12 @@ def mark_read(user: User) -> datetime | None:
     return previous
 
 
-def received_query(user: User) -> Select:
-    return newest_first_query(Message, Message.recipient_id == user.id)
+RECEIVED = Listing(Message, Message.recipient_id == bindparam("recipient_id"))
 
 
 def received(user: User, page: object) -> Page[Item]:
     """Messages received by `user`, newest first."""
-    return page_of(Message, received_query(user), page)
+    return RECEIVED.page(page, recipient_id=user.id)
 
 
 def _note(user_id: int) -> tuple[Any, float] | None:

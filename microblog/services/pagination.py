@@ -7,15 +7,19 @@ A list of one model is fetched as a "deferred join": the page's ids first (ORDER
 LIMIT and OFFSET walk only an index), then those rows with their joined relations.
 Page 500 then costs about what page 1 does, and the home timeline sorts small index
 entries instead of whole joined rows.
+
+`paginate()` takes a query built per request (the API's lists); `paginate_rows()` runs a
+statement built once, whose LIMIT and OFFSET are the bind parameters `:limit` and
+`:offset` (the post and message lists, read on every page view).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, inspect, select
+from sqlalchemy import ColumnElement, Row, Select, func, inspect, select
 from sqlalchemy.orm import Mapper
 
 from microblog.extensions import db
@@ -60,24 +64,10 @@ def clamp_page(page: Any) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
-def paginate(
-    query: Select,
-    page: Any,
-    per_page: int,
-    *,
-    count: bool = False,
-    load: Callable[[ScalarSelect], Iterable[T]] | None = None,
-) -> Page[T]:
-    """Page `page` of `query`.
-
-    With `load`, `query` selects ids in list order and `load(ids)` reads the page's rows
-    for that subquery of ids, in the same order (the lists of posts and messages).
-    """
+def paginate(query: Select, page: Any, per_page: int, *, count: bool = False) -> Page[Any]:
+    """Page `page` of `query` (ORM entities)."""
     number = clamp_page(page)
     window = query.limit(per_page + 1).offset((number - 1) * per_page)
-    if load is not None:
-        rows = list(load(window.scalar_subquery()))
-        return Page(rows[:per_page], number, per_page, len(rows) > per_page)
     if (key := _primary_key(query)) is not None:
         ids = window.with_only_columns(key).scalar_subquery()
         window = query.where(key.in_(ids)).limit(per_page + 1)
@@ -87,6 +77,23 @@ def paginate(
         counted = select(func.count()).select_from(query.order_by(None).subquery())
         total = db.session.scalar(counted)
     return Page(rows[:per_page], number, per_page, len(rows) > per_page, total)
+
+
+def paginate_rows(
+    statement: Select,
+    page: Any,
+    per_page: int,
+    make: Callable[[Row[Any]], T],
+    **params: Any,
+) -> Page[T]:
+    """Page `page` of a prebuilt `statement` with `:limit` and `:offset` parameters.
+
+    `params` bind its other parameters; `make` turns each row into a list item.
+    """
+    number = clamp_page(page)
+    window = {"limit": per_page + 1, "offset": (number - 1) * per_page}
+    rows = db.session.connection().execute(statement, {**params, **window}).all()
+    return Page([make(row) for row in rows[:per_page]], number, per_page, len(rows) > per_page)
 
 
 def _primary_key(query: Select) -> ColumnElement | None:
