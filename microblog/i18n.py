@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale, dates
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale, get_timezone, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from microblog.extensions import babel
@@ -81,7 +84,39 @@ def ager(locale: Locale, now: datetime) -> Callable[[datetime], str]:
     return age
 
 
+def template_gettext() -> Callable[..., str]:
+    """Jinja's `_()`/`gettext()`: the same text as flask_babel's, found in one lookup.
+
+    flask_babel's callable asks for the request's translations per string (~5 µs) and
+    Jinja's newstyle wrapper escapes and formats every answer (~6 µs); a page has 10-20.
+    This one keeps the translations per locale (they are fixed for the process, as in
+    flask_babel's own cache) and remembers each finished text without variables.
+    """
+    catalogs: dict[Locale | None, tuple[Any, dict[tuple[bool, str], str]]] = {}
+
+    @pass_context
+    def gettext(context: Context, string: str, /, **variables: Any) -> str:
+        locale = get_locale()
+        catalog = catalogs.get(locale)
+        if catalog is None:
+            catalog = catalogs[locale] = (get_translations(), {})
+        translations, texts = catalog
+        key = (context.eval_ctx.autoescape, string)
+        if not variables and (text := texts.get(key)) is not None:
+            return text
+        text = translations.ugettext(string)
+        if key[0]:
+            text = Markup(text)
+        text = text % variables  # newstyle gettext always formats ("%%" is "%")
+        if not variables:
+            texts[key] = text
+        return text
+
+    return gettext
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["gettext"] = template_gettext()
     app.jinja_env.globals["moment"] = moment
     app.jinja_env.globals["get_locale"] = get_locale

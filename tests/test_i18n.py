@@ -34,3 +34,25 @@ def test_spanish_catalog_is_complete_and_compiled():
     assert untranslated == [] and fuzzy == []
     compiled = CATALOG.with_suffix(".mo")
     assert compiled.exists() and compiled.stat().st_mtime >= CATALOG.stat().st_mtime - 1
+
+
+def test_template_gettext_gives_flask_babels_text(app):
+    """`_()` in templates: the same text, escaping and formatting as Jinja + flask_babel."""
+    from flask_babel import gettext
+
+    page = app.jinja_env.from_string(
+        "{{ _('Explore') }}|{{ _('Hi, %(username)s!', username=name) }}|{{ _('100%%') }}"
+    )
+    text = app.jinja_env.from_string(  # as in the plain-text emails
+        "{% autoescape false %}{{ _('Explore') }} {{ _('Hi, %(username)s!', username=name) }}"
+        "{% endautoescape %}"
+    )
+    for language in ("es", "en", "es"):  # a locale's texts never leak into another's
+        with app.test_request_context(headers={"Accept-Language": language}):
+            for _ in range(2):  # the second time from what was remembered
+                hi = gettext("Hi, %(username)s!", username="<b>")
+                expected = f"{gettext('Explore')}|{hi.replace('<b>', '&lt;b&gt;')}|100%"
+                assert page.render(name="<b>") == expected
+                assert text.render(name="<b>") == f"{gettext('Explore')} {hi}"
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert "Inicio" in app.jinja_env.from_string("{{ _('Home') }}").render()
