@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -15,6 +14,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from microblog.fields import (
+    BooleanField,
+    PasswordField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from microblog.services import accounts
 
 TEXT_MAX = 140
