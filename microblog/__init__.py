@@ -39,7 +39,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     email.init_app(app)
-    login.init_app(app)
+    login.init_app(app, add_context_processor=False)  # see session.init_app
     i18n.init_app(app)
     templating.init_app(app)
     rows.init_app(app)

@@ -94,4 +94,8 @@ def init_app(app: Flask) -> None:
     login.login_view = "auth.login"
     login.login_message = _l("Please log in to access this page.")
     login.login_message_category = "info"
+    # Templates read `current_user` as a global proxy, not through Flask-Login's context
+    # processor: that one loads the user for every template rendered, so the badge poll,
+    # which checks the session itself, loaded the whole user just to draw the badge.
+    app.jinja_env.globals["current_user"] = current_user
     app.before_request(record_last_seen)

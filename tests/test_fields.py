@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from microblog import fields
 
-HOSTILE = '"><script>alert(1)</script> & \'x\''
+HOSTILE = "\"><script>alert(1)</script> & 'x'"
 
 
 @pytest.mark.parametrize(
