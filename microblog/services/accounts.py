@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.extensions import db
 from microblog.models import User
 from microblog.models.base import utcnow
 
+_BY_USERNAME = select(User).where(User.username == bindparam("username"))  # built once
+
 
 def by_username(username: str) -> User | None:
-    return db.session.scalar(select(User).where(User.username == username))
+    return db.session.scalar(_BY_USERNAME, {"username": username})
 
 
 def username_taken(username: str, *, except_id: int | None = None) -> bool:

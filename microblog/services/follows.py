@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import bindparam, delete, exists, func, select
 
 from microblog.database import upsert_insert
 from microblog.extensions import db
@@ -42,17 +42,24 @@ class Social:
     following_count: int
 
 
+# Built once: whether the reader follows the user, and the user's two counts.
+_edge = followers.c
+_SOCIAL = select(
+    exists().where(
+        _edge.follower_id == bindparam("reader_id"), _edge.followed_id == bindparam("user_id")
+    ),
+    select(func.count()).where(_edge.followed_id == bindparam("user_id")).scalar_subquery(),
+    select(func.count()).where(_edge.follower_id == bindparam("user_id")).scalar_subquery(),
+)
+
+
 def social(reader: User, user: User) -> Social:
     """Whether `reader` follows `user`, and both of `user`'s counts: one statement."""
-    edge = followers.c
-    row = db.session.execute(
-        select(
-            exists().where(edge.follower_id == reader.id, edge.followed_id == user.id),
-            select(func.count()).where(edge.followed_id == user.id).scalar_subquery(),
-            select(func.count()).where(edge.follower_id == user.id).scalar_subquery(),
-        )
-    ).one()
-    return Social(bool(row[0]), row[1], row[2])
+    params = {"reader_id": reader.id, "user_id": user.id}
+    following, followers_count, following_count = (
+        db.session.connection().execute(_SOCIAL, params).one()
+    )
+    return Social(bool(following), followers_count, following_count)
 
 
 def followers_query(user: User):
