@@ -30,17 +30,13 @@ session.QUIET_ENDPOINTS.update({"messages.badge", "messages.notifications"})
 MESSAGES_CHANGED = "messages-changed"
 
 
+@bp.app_template_global()  # a global, not a context processor run for every template
 def unread_badge() -> dict:
     """The badge partial's arguments for the current user (the navbar calls this)."""
     if not current_user.is_authenticated:
         return {"live": False, "count": 0, "since": 0.0}
     count, since = messages.badge(current_user.id)
     return {"live": True, "count": count, "since": since}
-
-
-@bp.app_context_processor
-def badge_context() -> dict:
-    return {"unread_badge": unread_badge}
 
 
 @bp.route("/send_message/<recipient>", methods=["GET", "POST"])
