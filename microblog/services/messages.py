@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm.attributes import set_committed_value
 
-from microblog.database import is_sqlite
+from microblog.database import begin_writes, is_sqlite
 from microblog.extensions import db
 from microblog.models import Message, Notification, User
 from microblog.models.base import utcnow
@@ -85,6 +85,7 @@ def mark_read(user: User) -> datetime | None:
     current = _note(user.id)
     if current is not None and current[0] == 0:
         return previous
+    begin_writes()
     notifications.lock(user.id, UNREAD_MESSAGE_COUNT, 0)
     now = utcnow()
     db.session.execute(

@@ -18,6 +18,7 @@ from flask_babel import _
 from flask_login import current_user, login_required
 
 from microblog import htmx, session
+from microblog.database import reads_only
 from microblog.forms import MessageForm
 from microblog.services import accounts, messages
 from microblog.services import notifications as notes
@@ -41,6 +42,7 @@ def unread_badge() -> dict:
 
 @bp.route("/send_message/<recipient>", methods=["GET", "POST"])
 @login_required
+@reads_only
 def send(recipient: str) -> Response:
     user = accounts.by_username(recipient) or abort(404)
     if user.id == current_user.id:
@@ -69,6 +71,7 @@ def send(recipient: str) -> Response:
 
 @bp.get("/messages")
 @login_required
+@reads_only
 def index() -> Response:
     """Received messages, newest first; visiting marks them all read (badge out of band)."""
     read_before = messages.mark_read(current_user)
@@ -84,6 +87,7 @@ def index() -> Response:
 
 @bp.get("/notifications")
 @login_required
+@reads_only
 def notifications() -> Response:
     """The course's JSON contract for API clients: [{name, data, timestamp}], oldest first."""
     since = notes.parse_since(request.args.get("since"))
