@@ -45,8 +45,6 @@ class SubmitInput(widgets.SubmitInput):
 
 
 class TextArea(widgets.TextArea):
-    validation_attrs = widgets.TextArea.validation_attrs
-
     def __call__(self, field: wtforms.Field, **kwargs: Any) -> Markup:  # WTForms' own body
         kwargs.setdefault("id", field.id)
         flags = getattr(field, "flags", {})
