@@ -31,9 +31,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from microblog import database, email, i18n, rows, templating
+    from microblog import cookies, database, email, i18n, rows, templating
     from microblog.extensions import csrf, db, login, migrate
 
+    cookies.init_app(app)
     db.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -29,6 +29,9 @@ class Config:
     POSTS_PER_PAGE = int(os.environ.get("POSTS_PER_PAGE", 25))
     # Rendered post and message rows remembered per process (microblog/rows.py); 0: none.
     ROW_CACHE_SIZE = int(os.environ.get("ROW_CACHE_SIZE", 5000))
+    # Session cookies whose signature was verified, remembered per process
+    # (microblog/cookies.py); 0: verify every request.
+    SESSION_CACHE_SIZE = int(os.environ.get("SESSION_CACHE_SIZE", 10_000))
     LANGUAGES = ["en", "es"]
     MS_TRANSLATOR_KEY = os.environ.get("MS_TRANSLATOR_KEY") or None
     LOG_TO_STDOUT = _bool("LOG_TO_STDOUT")
