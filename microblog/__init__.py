@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jinja_partials
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
@@ -44,7 +43,6 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     templating.init_app(app)
     rows.init_app(app)
-    jinja_partials.register_extensions(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -166,3 +166,26 @@ def test_badge_poll_of_a_deleted_user_stops_polling(client, hx, alice) -> None: 
     assert response.status_code == 200
     assert 'id="unread-badge"' in response.text
     assert "hx-trigger" not in response.text and "hx-get" not in response.text
+
+
+def test_partials_get_context_processors_once_per_request_and_their_arguments_win(
+    app: Flask,
+) -> None:
+    from jinja2 import DictLoader
+
+    app.jinja_loader.loaders.append(DictLoader({"probe.html": "{{ flavour }} {{ request.path }}"}))
+    runs = []
+
+    @app.context_processor
+    def flavour() -> dict:
+        runs.append(1)
+        return {"flavour": "processor"}
+
+    render_partial = app.jinja_env.globals["render_partial"]
+    for path in ("/one", "/two"):
+        with app.test_request_context(path):
+            assert render_partial("probe.html") == f"processor {path}"
+            assert render_partial("probe.html", flavour="<own>") == f"&lt;own&gt; {path}"
+            assert render_partial("probe.html") == f"processor {path}"
+            assert isinstance(render_partial("probe.html"), Markup)
+    assert len(runs) == 2  # once per request, not once per partial
