@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from itsdangerous import TimestampSigner
 
 from microblog.config import ROOT
 
@@ -102,3 +103,26 @@ def test_upgrade_check_does_flag_htmx2_idioms(tmp_path: Path):
         [sys.executable, str(checker), str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0 or "hx-disabled-elt" in result.stdout
+
+
+def test_signed_csrf_token_is_reused_and_still_accepted(client, alice, monkeypatch):
+    first = token_from(client.get("/index").text)
+    signed_earlier = TimestampSigner.get_timestamp(None) - 100
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: signed_earlier)
+    assert token_from(client.get("/index").text) == first  # not signed again
+    monkeypatch.undo()
+    assert (
+        client.post("/index", data={"post": "still valid", "csrf_token": first}).status_code == 303
+    )
+    client.post("/auth/logout", data={"csrf_token": first})
+    response = client.post("/index", data={"post": "after logout", "csrf_token": first})
+    assert response.status_code in (302, 400)  # the old session's token is gone with it
+
+
+def test_with_a_time_limit_no_signed_token_is_reused(app, client, alice):
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    app.extensions["csrf_tokens"].signed.clear()  # logging in (no limit yet) signed one
+    token = token_from(client.get("/index").text)
+    token_from(client.get("/index").text)
+    assert app.extensions["csrf_tokens"].signed == {}
+    assert client.post("/index", data={"post": "fresh", "csrf_token": token}).status_code == 303
