@@ -8,11 +8,16 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
+from microblog import templating
 from microblog.config import ROOT, Config
 
 
+class Microblog(Flask):
+    jinja_environment = templating.Environment
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, static_folder=str(ROOT / "static"))
+    app = Microblog(__name__, static_folder=str(ROOT / "static"))
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
@@ -30,7 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from microblog import cookies, database, email, i18n, rows, templating
+    from microblog import cookies, database, email, i18n, rows
     from microblog.extensions import csrf, db, login, migrate
 
     cookies.init_app(app)

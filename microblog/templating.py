@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import jinja_partials
 from flask import Flask, g, has_app_context, has_request_context, request
+from flask.templating import Environment as FlaskEnvironment
 
 URL_CACHE_SIZE = 10_000
+
+
+class Environment(FlaskEnvironment):
+    """Flask's Jinja environment, with each template's globals in a plain dict.
+
+    Jinja 3 gives a template a `ChainMap` of its own globals over the environment's and
+    copies it into a new dict for every render: ~12 µs for this app's 27 globals, against
+    ~1 µs from a dict, and a page renders 6-10 templates and partials. Here a template
+    gets a dict of the globals as they are when it is loaded. Globals are therefore set up
+    before the first render, as Jinja's docs advise anyway (`create_app` sets them all);
+    a template never writes to the environment's globals, as with the `ChainMap`.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
 
 
 def page_url_for(link: Callable[..., str]) -> Callable[..., str]:

@@ -189,3 +189,18 @@ def test_partials_get_context_processors_once_per_request_and_their_arguments_wi
             assert render_partial("probe.html") == f"processor {path}"
             assert isinstance(render_partial("probe.html"), Markup)
     assert len(runs) == 2  # once per request, not once per partial
+
+
+def test_templates_read_globals_from_a_plain_dict_without_writing_to_the_environments(
+    app: Flask,
+) -> None:
+    env = app.jinja_env
+    with app.test_request_context("/"):
+        page = env.get_template("partials/pager.html")
+        assert type(page.globals) is dict  # copied per render; a ChainMap cost ~12 µs
+        assert page.globals["url_for"] is env.globals["url_for"]
+        # A template's own globals stay its own, as with Jinja's ChainMap.
+        own = env.from_string("{{ shade }} {{ _('Home') }}", globals={"shade": "blue"})
+        assert own.render() == "blue Home"
+        assert "shade" not in env.globals
+        assert env.from_string("{{ shade is defined }}").render() == "False"
