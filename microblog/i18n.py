@@ -90,7 +90,9 @@ def template_gettext() -> Callable[..., str]:
     flask_babel's callable asks for the request's translations per string (~5 µs) and
     Jinja's newstyle wrapper escapes and formats every answer (~6 µs); a page has 10-20.
     This one keeps the translations per locale (they are fixed for the process, as in
-    flask_babel's own cache) and remembers each finished text without variables.
+    flask_babel's own cache) and remembers each finished text without variables. It is
+    also `_()` itself: Jinja's `_` is an alias that looks `gettext` up and calls it
+    through the context a second time (~2.5 µs a string).
     """
     catalogs: dict[Locale | None, tuple[Any, dict[tuple[bool, str], str]]] = {}
 
@@ -117,6 +119,6 @@ def template_gettext() -> Callable[..., str]:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["gettext"] = template_gettext()
+    app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = template_gettext()
     app.jinja_env.globals["moment"] = moment
     app.jinja_env.globals["get_locale"] = get_locale
