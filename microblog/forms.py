@@ -1,9 +1,8 @@
-"""Every FlaskForm of the web UI. Database checks call a service."""
+"""Every form of the web UI (FlaskForms with fast widgets). Database checks call a service."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -16,6 +15,7 @@ from wtforms.validators import (
 
 from microblog.fields import (
     BooleanField,
+    Form,
     PasswordField,
     StringField,
     SubmitField,
@@ -32,7 +32,7 @@ USERNAME = Regexp(
 class TextOnly:
     """Refuse values that are not plain text (files sent to a text field, NUL bytes)."""
 
-    def __call__(self, form: FlaskForm, field: StringField) -> None:
+    def __call__(self, form: Form, field: StringField) -> None:
         # StopValidation: later validators (Length...) must not see a non-string.
         if field.data is not None and not isinstance(field.data, str):
             field.data = None
@@ -45,14 +45,14 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[TextOnly(), DataRequired()])
     password = PasswordField(_l("Password"), validators=[TextOnly(), DataRequired()])
     remember_me = BooleanField(_l("Remember Me"))
     submit = SubmitField(_l("Sign In"))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     username = StringField(
         _l("Username"),
         filters=[_strip],
@@ -81,7 +81,7 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("Please use a different email address."))
 
 
-class EditProfileForm(FlaskForm):
+class EditProfileForm(Form):
     username = StringField(
         _l("Username"),
         filters=[_strip],
@@ -99,7 +99,7 @@ class EditProfileForm(FlaskForm):
             raise ValidationError(_l("Please use a different username."))
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     post = TextAreaField(
         _l("Say something"),
         filters=[_strip],
@@ -108,13 +108,13 @@ class PostForm(FlaskForm):
     submit = SubmitField(_l("Submit"))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only the CSRF token: follow, unfollow and other one-click actions."""
 
     submit = SubmitField(_l("Submit"))
 
 
-class ResetPasswordRequestForm(FlaskForm):
+class ResetPasswordRequestForm(Form):
     email = StringField(
         _l("Email"),
         filters=[_strip],
@@ -123,7 +123,7 @@ class ResetPasswordRequestForm(FlaskForm):
     submit = SubmitField(_l("Request Password Reset"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         _l("Password"), validators=[TextOnly(), DataRequired(), Length(max=256)]
     )
@@ -134,7 +134,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Reset Password"))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     message = TextAreaField(
         _l("Message"),
         filters=[_strip],
