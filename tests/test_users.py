@@ -143,3 +143,13 @@ def test_social_counts_both_directions(app, make_user):
     assert follows.social(alice, bob) == follows.Social(True, 2, 1)
     assert follows.social(bob, alice) == follows.Social(False, 0, 1)
     assert follows.social(carol, carol) == follows.Social(False, 1, 1)
+
+
+def test_profile_by_name_reads_the_same_graph_as_social(app, make_user):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    follows.follow(alice, bob)
+    follows.follow(carol, bob)
+    follows.follow(bob, carol)
+    for reader, user in [(alice, bob), (bob, alice), (carol, carol), (bob, carol)]:
+        assert follows.profile(reader, user.username) == (user, follows.social(reader, user))
+    assert follows.profile(alice, "nobody") is None

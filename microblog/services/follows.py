@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, exists, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select
 
 from microblog.database import upsert_insert
 from microblog.extensions import db
@@ -42,24 +42,36 @@ class Social:
     following_count: int
 
 
-# Built once: whether the reader follows the user, and the user's two counts.
+def _social_columns(user_id: ColumnElement[int]) -> tuple[ColumnElement, ...]:
+    """Whether the reader (`:reader_id`) follows `user_id`, and its two counts."""
+    return (
+        exists().where(_edge.follower_id == bindparam("reader_id"), _edge.followed_id == user_id),
+        select(func.count()).where(_edge.followed_id == user_id).scalar_subquery(),
+        select(func.count()).where(_edge.follower_id == user_id).scalar_subquery(),
+    )
+
+
+# Built once: the graph of a user whose id is known, and a profile found by name with it.
 _edge = followers.c
-_SOCIAL = select(
-    exists().where(
-        _edge.follower_id == bindparam("reader_id"), _edge.followed_id == bindparam("user_id")
-    ),
-    select(func.count()).where(_edge.followed_id == bindparam("user_id")).scalar_subquery(),
-    select(func.count()).where(_edge.follower_id == bindparam("user_id")).scalar_subquery(),
-)
+_SOCIAL = select(*_social_columns(bindparam("user_id")))
+_PROFILE = select(User, *_social_columns(User.id)).where(User.username == bindparam("username"))
 
 
 def social(reader: User, user: User) -> Social:
     """Whether `reader` follows `user`, and both of `user`'s counts: one statement."""
     params = {"reader_id": reader.id, "user_id": user.id}
-    following, followers_count, following_count = (
-        db.session.connection().execute(_SOCIAL, params).one()
-    )
-    return Social(bool(following), followers_count, following_count)
+    return Social(*db.session.connection().execute(_SOCIAL, params).one())
+
+
+def profile(reader: User, username: str) -> tuple[User, Social] | None:
+    """The user named `username` and their graph as `reader` sees it (`social`), in the
+    same statement: a profile page reads both."""
+    params = {"reader_id": reader.id, "username": username}
+    row = db.session.execute(_PROFILE, params).first()
+    if row is None:
+        return None
+    user, *graph = row
+    return user, Social(*graph)
 
 
 def followers_query(user: User):

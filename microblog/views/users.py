@@ -20,9 +20,13 @@ def _user_or_404(username: str) -> User:
     return accounts.by_username(username) or abort(404)
 
 
-def _social(user: User) -> dict:
+def _profile_or_404(username: str) -> tuple[User, follows.Social]:
+    return follows.profile(current_user, username) or abort(404)
+
+
+def _social(user: User, graph: follows.Social | None = None) -> dict:
     """What the follow button and the counts need to know about `user`."""
-    graph = follows.social(current_user, user)
+    graph = graph or follows.social(current_user, user)
     return {
         "user": user,
         "following": graph.following,
@@ -36,16 +40,17 @@ def _social(user: User) -> dict:
 @login_required
 @reads_only
 def user(username: str) -> Response:
-    profile = _user_or_404(username)
+    profile, graph = _profile_or_404(username)
     page = feed.profile(profile, request.args.get("page"))
-    return htmx.render("user.html", "partials/post_page.html", page=page, **_social(profile))
+    context = _social(profile, graph)
+    return htmx.render("user.html", "partials/post_page.html", page=page, **context)
 
 
 @bp.get("/user/<username>/popup")
 @login_required
 @reads_only
 def popup(username: str) -> Response:
-    return htmx.fragment("partials/user_popup.html", **_social(_user_or_404(username)))
+    return htmx.fragment("partials/user_popup.html", **_social(*_profile_or_404(username)))
 
 
 @bp.route("/edit_profile", methods=["GET", "POST"])
