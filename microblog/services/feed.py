@@ -37,5 +37,5 @@ def explore(page: object) -> Page[Item]:
     return EXPLORE.page(page)
 
 
-def profile(user: User, page: object) -> Page[Item]:
-    return PROFILE.page(page, author_id=user.id)
+def profile(author_id: int, page: object) -> Page[Item]:
+    return PROFILE.page(page, author_id=author_id)

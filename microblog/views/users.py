@@ -20,11 +20,11 @@ def _user_or_404(username: str) -> User:
     return accounts.by_username(username) or abort(404)
 
 
-def _profile_or_404(username: str) -> tuple[User, follows.Social]:
+def _profile_or_404(username: str) -> tuple[follows.Person, follows.Social]:
     return follows.profile(current_user, username) or abort(404)
 
 
-def _social(user: User, graph: follows.Social | None = None) -> dict:
+def _social(user: User | follows.Person, graph: follows.Social | None = None) -> dict:
     """What the follow button and the counts need to know about `user`."""
     graph = graph or follows.social(current_user, user)
     return {
@@ -41,7 +41,7 @@ def _social(user: User, graph: follows.Social | None = None) -> dict:
 @reads_only
 def user(username: str) -> Response:
     profile, graph = _profile_or_404(username)
-    page = feed.profile(profile, request.args.get("page"))
+    page = feed.profile(profile.id, request.args.get("page"))
     context = _social(profile, graph)
     return htmx.render("user.html", "partials/post_page.html", page=page, **context)
 
