@@ -153,6 +153,9 @@ def test_profile_by_name_reads_the_same_graph_as_social(app, make_user):
     for reader, user in [(alice, bob), (bob, alice), (carol, carol), (bob, carol)]:
         person, graph = follows.profile(reader, user.username)
         assert graph == follows.social(reader, user)
+        assert (
+            type(graph.following) is bool and type(follows.social(reader, user).following) is bool
+        )
         assert (person.id, person.username, person.email) == (user.id, user.username, user.email)
         assert (person.about_me, person.last_seen) == (user.about_me, user.last_seen)
         assert person.avatar(128) == user.avatar(128)

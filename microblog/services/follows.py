@@ -78,7 +78,7 @@ _PROFILE = select(
 def social(reader: User, user: User) -> Social:
     """Whether `reader` follows `user`, and both of `user`'s counts: one statement."""
     params = {"reader_id": reader.id, "user_id": user.id}
-    return Social(*db.session.connection().execute(_SOCIAL, params).one())
+    return _social_of(*db.session.connection().execute(_SOCIAL, params).one())
 
 
 def profile(reader: User, username: str) -> tuple[Person, Social] | None:
@@ -88,7 +88,11 @@ def profile(reader: User, username: str) -> tuple[Person, Social] | None:
     row = db.session.connection().execute(_PROFILE, params).first()
     if row is None:
         return None
-    return Person(*row[:5]), Social(*row[5:])
+    return Person(*row[:5]), _social_of(*row[5:])
+
+
+def _social_of(following: object, followers_count: int, following_count: int) -> Social:
+    return Social(bool(following), followers_count, following_count)  # EXISTS: 0/1 on SQLite
 
 
 def followers_query(user: User):

@@ -26,7 +26,8 @@ def _profile_or_404(username: str) -> tuple[follows.Person, follows.Social]:
 
 def _social(user: User | follows.Person, graph: follows.Social | None = None) -> dict:
     """What the follow button and the counts need to know about `user`."""
-    graph = graph or follows.social(current_user, user)
+    if graph is None:
+        graph = follows.social(current_user, user)
     return {
         "user": user,
         "following": graph.following,
