@@ -23,11 +23,13 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from microblog.caches import BoundedCache
+
 
 class VerifiedCookieSessions(SecureCookieSessionInterface):
     def __init__(self, size: int) -> None:
         self.size = size
-        self.verified: dict[tuple, int] = {}
+        self.verified: BoundedCache[tuple, int] = BoundedCache(size)
         self.serializers: dict[tuple, URLSafeTimedSerializer] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
@@ -55,9 +57,7 @@ class VerifiedCookieSessions(SecureCookieSessionInterface):
                 signer = serializer.make_signer(self.salt)
                 _, signed_at = signer.unsign(cookie, max_age=max_age, return_timestamp=True)
                 signed_at = int(signed_at.timestamp())
-                if len(self.verified) >= self.size:
-                    self.verified.clear()
-                self.verified[key] = signed_at
+                self.verified.put(key, signed_at)
             elif time.time() - signed_at > max_age:
                 return self.session_class()
             payload = cookie.rsplit(".", 2)[0]

@@ -22,24 +22,10 @@ from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale, get_timezone
 from markupsafe import Markup
 
+from microblog.caches import BoundedCache
 from microblog.i18n import ager
 from microblog.models.base import utcnow
 from microblog.services.listing import Item
-
-
-class RowCache:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.rows: dict[Hashable, str] = {}
-
-    def get(self, key: Hashable) -> str | None:
-        return self.rows.get(key)
-
-    def put(self, key: Hashable, html: str) -> None:
-        if self.size:
-            if len(self.rows) >= self.size:
-                self.rows.clear()
-            self.rows[key] = html
 
 
 def _rows(
@@ -50,7 +36,7 @@ def _rows(
 ) -> Markup:
     """`partial` for each item (passed as `name`), remembered. `extra(item)` gives the
     row's other arguments (a message's "unread"); they are part of the key too."""
-    cache: RowCache = current_app.extensions["row_cache"]
+    cache: BoundedCache[Hashable, str] = current_app.extensions["row_cache"]
     locale = get_locale()
     shared = (request.script_root, get_timezone(), str(locale))
     age = ager(locale, utcnow())
@@ -84,6 +70,6 @@ def message_rows(messages: Iterable[Item], read_before: datetime | None) -> Mark
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["row_cache"] = RowCache(0 if app.debug else app.config["ROW_CACHE_SIZE"])
+    app.extensions["row_cache"] = BoundedCache(0 if app.debug else app.config["ROW_CACHE_SIZE"])
     app.jinja_env.globals["post_rows"] = post_rows
     app.jinja_env.globals["message_rows"] = message_rows

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, session
 
+from microblog.caches import BoundedCache
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -43,7 +45,7 @@ class SignedCsrfTokens:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.signed: dict[tuple, str] = {}
+        self.signed: BoundedCache[tuple, str] = BoundedCache(size)
 
     def _key(self) -> tuple | None:
         """What Flask-WTF signs: the field's raw token in the session, with its key."""
@@ -66,9 +68,7 @@ class SignedCsrfTokens:
         key = self._key()
         token = g.get(key[0]) if key is not None else None
         if token is not None and key not in self.signed:
-            if len(self.signed) >= self.size:
-                self.signed.clear()
-            self.signed[key] = token
+            self.signed.put(key, token)
         return response
 
 

@@ -9,6 +9,8 @@ import jinja_partials
 from flask import Flask, g, has_app_context, has_request_context, request
 from flask.templating import Environment as FlaskEnvironment
 
+from microblog.caches import BoundedCache
+
 URL_CACHE_SIZE = 10_000
 
 
@@ -44,7 +46,7 @@ def remembering_url_for(app: Flask) -> Callable[..., str]:
     of the script root (links are relative), the endpoint and the values, as long as the
     app has no url_defaults or build-error handlers; anything else goes straight to Flask.
     """
-    remembered: dict[tuple, str] = {}
+    remembered: BoundedCache[tuple, str] = BoundedCache(URL_CACHE_SIZE)
 
     def template_url_for(endpoint: str, /, **values: object) -> str:
         if (
@@ -61,9 +63,8 @@ def remembering_url_for(app: Flask) -> Callable[..., str]:
         except TypeError:  # an unhashable value (a list for a repeated argument)
             return app.url_for(endpoint, **values)
         if url is None:
-            if len(remembered) >= URL_CACHE_SIZE:
-                remembered.clear()
-            url = remembered[key] = app.url_for(endpoint, **values)
+            url = app.url_for(endpoint, **values)
+            remembered.put(key, url)
         return url
 
     return template_url_for

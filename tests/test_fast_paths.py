@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import format_datetime, format_timedelta
 from markupsafe import Markup
 
+from microblog.caches import BoundedCache
 from microblog.i18n import moment
 from microblog.models.base import utcnow
 
@@ -204,3 +205,15 @@ def test_templates_read_globals_from_a_plain_dict_without_writing_to_the_environ
         assert own.render() == "blue Home"
         assert "shade" not in env.globals
         assert env.from_string("{{ shade is defined }}").render() == "False"
+
+
+def test_a_bounded_cache_empties_itself_when_full_and_size_zero_keeps_nothing() -> None:
+    cache = BoundedCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache == {"a": 1, "b": 2}
+    cache.put("c", 3)
+    assert cache == {"c": 3}
+    nothing = BoundedCache(0)
+    nothing.put("a", 1)
+    assert nothing == {} and nothing.get("a") is None

@@ -36,11 +36,11 @@ def test_remembered_rows_are_the_rows_rendered_afresh(
     assert "post &lt;b&gt;3&lt;/b&gt;" in first
 
     cache = app.extensions["row_cache"]
-    assert len(cache.rows) == 25
-    cache.rows.clear()
+    assert len(cache) == 25
+    cache.clear()
     cache.size = 0  # every row rendered by its partial
     fresh = client.get("/explore").text
-    assert cache.rows == {}
+    assert cache == {}
     assert post_list(second) == post_list(first) == post_list(fresh)
 
 
@@ -76,7 +76,7 @@ def test_the_cache_is_bounded(client: FlaskClient, app: Flask, alice: User, bob:
     cache = app.extensions["row_cache"]
     cache.size = 10
     client.get("/explore")
-    assert 0 < len(cache.rows) <= 10
+    assert 0 < len(cache) <= 10
     assert client.get("/explore").text.count('class="post ') == 25
 
 
