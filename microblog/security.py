@@ -3,9 +3,10 @@ friends), and CSRF tokens signed once per session and process."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, session
+from flask import Flask, Response, current_app, g, request, session
 
 from microblog.caches import BoundedCache
+from microblog.session import QUIET_ENDPOINTS
 
 CSP = "; ".join(
     [
@@ -59,12 +60,16 @@ class SignedCsrfTokens:
         return (name, raw, config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key))
 
     def reuse(self) -> None:
+        if request.endpoint in QUIET_ENDPOINTS:  # polled (the badge), never show a token
+            return
         key = self._key()
         token = self.signed.get(key) if key is not None else None
         if token is not None and key[0] not in g:
             setattr(g, key[0], token)
 
     def remember(self, response: Response) -> Response:
+        if request.endpoint in QUIET_ENDPOINTS:
+            return response
         key = self._key()
         token = g.get(key[0]) if key is not None else None
         if token is not None and key not in self.signed:
