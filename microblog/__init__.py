@@ -37,11 +37,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from microblog import cookies, database, email, i18n, rows
     from microblog.extensions import csrf, db, login, migrate
+    from microblog.services import search
 
     cookies.init_app(app)
     db.init_app(app)
     database.configure_engine(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    # The search index is no model's: Alembic leaves it to migration 0003.
+    migrations = str(ROOT / "migrations")
+    migrate.init_app(app, db, directory=migrations, include_name=search.alembic_includes)
     csrf.init_app(app)
     email.init_app(app)
     login.init_app(app, add_context_processor=False)  # see session.init_app
@@ -52,7 +55,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from microblog import api
-    from microblog.views import auth, errors, exports, messages, posts, users
+    from microblog.views import auth, errors, exports, messages, posts, search, users
 
     for module in (
         api,
@@ -61,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
         exports,
         messages,
         posts,
+        search,
         users,
     ):
         app.register_blueprint(module.bp)

@@ -16,6 +16,7 @@ from microblog.extensions import db
 from microblog.models import Message, Notification, Post, Task, User, followers
 from microblog.models.base import utcnow
 from microblog.services import messages as inbox
+from microblog.services import search
 
 BATCH = 10_000
 FIRST = [
@@ -123,15 +124,20 @@ def seed(
     )
 
     def post_rows() -> Iterator[dict]:
+        rows = []
         for _ in range(posts):
             language = "es" if rng.random() < 0.2 else "en"
             age = timedelta(seconds=rng.randint(0, year))
-            yield {
-                "body": sentence(rng, language),
-                "user_id": rng.randint(1, users),
-                "language": language,
-                "timestamp": now - age,
-            }
+            rows.append(
+                {
+                    "body": sentence(rng, language),
+                    "user_id": rng.randint(1, users),
+                    "language": language,
+                    "timestamp": now - age,
+                }
+            )
+        # Oldest first, so ids follow posting time as on a live site (search lists by id).
+        yield from sorted(rows, key=lambda row: row["timestamp"])
 
     def message_rows() -> Iterator[dict]:
         for _ in range(messages):
@@ -162,6 +168,16 @@ def seed(
 
 
 def init_app(app: Flask) -> None:
+    @app.cli.group("search")
+    def search_group() -> None:
+        """Full-text search of posts."""
+
+    @search_group.command("reindex")
+    def reindex_command() -> None:
+        """Rebuild the search index from the posts table."""
+        search.reindex()
+        click.echo("Search index rebuilt.")
+
     @app.cli.command("seed")
     @click.option("--users", default=100, show_default=True, help="Demo accounts to create.")
     @click.option("--follows", default=10, show_default=True, help="Users each one follows.")

@@ -24,6 +24,7 @@ from microblog.fields import (
 from microblog.services import accounts
 
 TEXT_MAX = 140
+SEARCH_MAX = 200
 USERNAME = Regexp(
     r"^[\w.-]+$", message=_l("Use letters, digits, dots, dashes and underscores only.")
 )
@@ -141,3 +142,15 @@ class MessageForm(Form):
         validators=[TextOnly(), DataRequired(), Length(min=1, max=TEXT_MAX)],
     )
     submit = SubmitField(_l("Submit"))
+
+
+class SearchForm(Form):
+    """The search page's form. It is sent by GET (the words are in the URL, so results
+    can be linked and paged), so it carries no CSRF token: it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Search"), filters=[_strip], validators=[TextOnly(), Length(max=SEARCH_MAX)]
+    )

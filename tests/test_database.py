@@ -13,7 +13,7 @@ from sqlalchemy import event, func, inspect, select, text
 from microblog.database import is_sqlite
 from microblog.extensions import db
 from microblog.models import Message, Post, User
-from microblog.services import messages, notifications, posts
+from microblog.services import messages, notifications, posts, search
 
 
 def test_migrations_build_the_schema_the_models_describe(app):
@@ -22,8 +22,17 @@ def test_migrations_build_the_schema_the_models_describe(app):
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade()
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        options = {"include_name": search.alembic_includes}
+        diff = compare_metadata(MigrationContext.configure(connection, opts=options), db.metadata)
     assert diff == []
+    # The search index, which no model describes, is there at head and in sync.
+    author = User(username="migrated", email="migrated@example.com")
+    db.session.add(Post(body="searchable after migrations", author=author))
+    db.session.commit()
+    assert [item.body for item in search.posts("searchable", 1).items] == [
+        "searchable after migrations"
+    ]
+    db.session.rollback()
     indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("post")}
     assert {"ix_post_user_id_timestamp", "ix_post_timestamp_id"} <= indexes
     followers = {ix["name"] for ix in inspect(db.engine).get_indexes("followers")}
@@ -76,6 +85,8 @@ def test_seed_command_makes_demo_data(app):
     assert "Log in as 'ben1'" in result.output
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
     assert (count(User), count(Post), count(Message)) == (30, 300, 40)
+    times = db.session.scalars(select(Post.timestamp).order_by(Post.id)).all()
+    assert times == sorted(times)  # ids follow posting time, as on a live site
     again = runner.invoke(args=["seed", "--users", "3"])
     assert again.exit_code == 0 and "nothing seeded" in again.output
     assert count(User) == 30

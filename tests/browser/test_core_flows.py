@@ -43,7 +43,7 @@ def add_posts(app: Flask, username: str, count: int) -> None:
                 language="en",
                 timestamp=now - timedelta(minutes=i + 1),
             )
-            for i in range(count)
+            for i in reversed(range(count))  # written oldest first, as people do
         )
         db.session.commit()
 

@@ -1,0 +1,31 @@
+"""Search: the posts that contain every word typed in the navbar's search box."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from flask_login import login_required
+
+from microblog import htmx
+from microblog.database import reads_only
+from microblog.forms import SearchForm
+from microblog.services import search
+
+bp = Blueprint("search", __name__)
+
+
+@bp.get("/search")
+@login_required
+@reads_only
+def index() -> Response:
+    form = SearchForm(formdata=request.args)
+    valid = form.validate()
+    words = search.terms(form.q.data) if valid else []
+    page = search.posts(form.q.data, request.args.get("page")) if words else None
+    return htmx.render(
+        "search.html",
+        "partials/post_page.html",
+        status=200 if valid else 422,
+        form=form,
+        words=words,
+        page=page,
+    )
