@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from typing import Any
 
 from flask import Flask
@@ -10,6 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from microblog import templating
 from microblog.config import ROOT, Config
+from microblog.views import VIEWS
 
 
 class Microblog(Flask):
@@ -53,21 +55,12 @@ def register_extensions(app: Flask) -> None:
     rows.init_app(app)
 
 
-def register_blueprints(app: Flask) -> None:
-    from microblog import api
-    from microblog.views import auth, errors, exports, messages, posts, search, users
+BLUEPRINTS = ("api", *(f"views.{name}" for name in VIEWS))
 
-    for module in (
-        api,
-        auth,
-        errors,
-        exports,
-        messages,
-        posts,
-        search,
-        users,
-    ):
-        app.register_blueprint(module.bp)
+
+def register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"microblog.{name}").bp)
 
 
 def register_hooks(app: Flask) -> None:

@@ -33,7 +33,12 @@ class Config:
     # (microblog/cookies.py); 0: verify every request.
     SESSION_CACHE_SIZE = int(os.environ.get("SESSION_CACHE_SIZE", 10_000))
     LANGUAGES = ["en", "es"]
+    # Live translation of posts (Microsoft Translator, API v3); no key: no "Translate" link.
     MS_TRANSLATOR_KEY = os.environ.get("MS_TRANSLATOR_KEY") or None
+    MS_TRANSLATOR_REGION = os.environ.get("MS_TRANSLATOR_REGION") or None
+    MS_TRANSLATOR_URL = os.environ.get(
+        "MS_TRANSLATOR_URL", "https://api.cognitive.microsofttranslator.com"
+    )
     LOG_TO_STDOUT = _bool("LOG_TO_STDOUT")
     LOG_DIR = os.environ.get("LOG_DIR") or str(ROOT / "logs")
 

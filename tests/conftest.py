@@ -18,8 +18,9 @@ from microblog.models import Post, User
 
 PASSWORD = "correct horse battery staple"
 
-# Shared fixtures: progress_log (export tests), mailbox (a loopback SMTP server).
-pytest_plugins = ["tests.mailbox", "tests.export_support"]
+# Shared fixtures: progress_log (export tests), mailbox (a loopback SMTP server),
+# translator (a loopback stand-in for the Microsoft Translator API).
+pytest_plugins = ["tests.mailbox", "tests.export_support", "tests.translator"]
 
 
 def database_url(tmp_path) -> str:  # noqa: ANN001

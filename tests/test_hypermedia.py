@@ -11,6 +11,8 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from microblog.config import ROOT
+from microblog.extensions import db
+from microblog.models import Post
 
 CSRF_ON = {"WTF_CSRF_ENABLED": True}
 
@@ -56,6 +58,18 @@ def test_follow_needs_csrf(client, hx, alice, make_user):
     make_user("bob")
     assert client.post("/follow/bob").status_code == 400
     assert hx("POST", "/follow/bob").status_code == 400
+
+
+def test_translate_needs_csrf(app, client, hx, alice, translator):
+    app.config.update(translator.config())
+    post = Post(body="Hola mundo", author=alice, language="es")
+    db.session.add(post)
+    db.session.commit()
+    assert hx("POST", f"/translate?post_id={post.id}").status_code == 400
+    assert translator.requests == []  # the paid API is never called without the token
+    token = token_from(client.get("/index").text)
+    response = hx("POST", f"/translate?post_id={post.id}", headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and "en: Hola mundo" in response.text
 
 
 def test_login_and_logout_need_csrf(client, make_user):

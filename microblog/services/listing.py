@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, Select, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, null, select
 
 from microblog.models import Message, Post, User
 from microblog.models.user import avatar_url
@@ -41,6 +41,7 @@ class Item:
     body: str
     timestamp: datetime
     author: Author
+    language: str | None = None  # a post's, as detected when it was written
 
 
 Model = type[Post] | type[Message]
@@ -73,7 +74,15 @@ class Listing:
         else:
             newest_first = (model.id.desc(),)
         self.statement = (
-            select(model.id, model.body, model.timestamp, User.id, User.username, User.email)
+            select(
+                model.id,
+                model.body,
+                model.timestamp,
+                User.id,
+                User.username,
+                User.email,
+                model.language if model is Post else null(),
+            )
             .join(User, User.id == author_id)
             .where(model.id.in_(ids.scalar_subquery()))
             .order_by(*newest_first)
@@ -86,5 +95,5 @@ class Listing:
 
 
 def _item(row: Row[Any]) -> Item:
-    item_id, body, timestamp, user_id, username, email = row
-    return Item(item_id, body, timestamp, Author(user_id, username, email))
+    item_id, body, timestamp, user_id, username, email, language = row
+    return Item(item_id, body, timestamp, Author(user_id, username, email), language)

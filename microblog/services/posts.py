@@ -23,3 +23,7 @@ def create(author: User, body: str) -> Post:
     db.session.add(post)
     db.session.commit()
     return post
+
+
+def by_id(post_id: int | None) -> Post | None:
+    return db.session.get(Post, post_id) if post_id is not None else None

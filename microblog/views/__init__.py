@@ -1,1 +1,13 @@
 """One blueprint per module; views read input, call a service and render."""
+
+# The modules, one blueprint each, that create_app registers (with the API's).
+VIEWS = (
+    "auth",
+    "errors",
+    "exports",
+    "messages",
+    "posts",
+    "search",
+    "translations",
+    "users",
+)
