@@ -26,6 +26,5 @@ def index() -> Response:
         "partials/post_page.html",
         status=200 if valid else 422,
         form=form,
-        words=words,
-        page=page,
+        page=page,  # None: no words to look for (the page says why)
     )
