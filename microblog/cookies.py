@@ -28,7 +28,6 @@ from microblog.caches import BoundedCache
 
 class VerifiedCookieSessions(SecureCookieSessionInterface):
     def __init__(self, size: int) -> None:
-        self.size = size
         self.verified: BoundedCache[tuple, int] = BoundedCache(size)
         self.serializers: dict[tuple, URLSafeTimedSerializer] = {}
 
@@ -44,7 +43,7 @@ class VerifiedCookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         serializer = self.get_signing_serializer(app)
-        if serializer is None or not self.size:
+        if serializer is None or not self.verified.size:
             return super().open_session(app, request)
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie:

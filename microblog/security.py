@@ -45,7 +45,6 @@ class SignedCsrfTokens:
     """
 
     def __init__(self, size: int) -> None:
-        self.size = size
         self.signed: BoundedCache[tuple, str] = BoundedCache(size)
 
     def _key(self) -> tuple | None:
@@ -82,6 +81,6 @@ def init_app(app: Flask) -> None:
     tokens = app.extensions["csrf_tokens"] = SignedCsrfTokens(
         0 if app.debug else app.config["SESSION_CACHE_SIZE"]
     )
-    if tokens.size:
+    if tokens.signed.size:
         app.before_request(tokens.reuse)
         app.after_request(tokens.remember)

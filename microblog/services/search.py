@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app
 from sqlalchemy import DDL, Table, bindparam, column, event, func, literal_column, select, table
 
 from microblog.database import is_sqlite
 from microblog.extensions import db
 from microblog.models import Post
 from microblog.services.listing import Item, Listing
-from microblog.services.pagination import Page, clamp_page
+from microblog.services.pagination import Page
 
 MAX_TERMS = 10
 WORD = re.compile(r"\w+")
@@ -85,11 +84,12 @@ def terms(text: str | None) -> list[str]:
     return list(words)[:MAX_TERMS]
 
 
-def posts(text: str | None, page: object) -> Page[Item]:
-    """Page `page` of the posts that contain every word of `text`, newest first."""
+def posts(text: str | None, page: object) -> Page[Item] | None:
+    """Page `page` of the posts that contain every word of `text`, newest first; None
+    when `text` has no word to look for."""
     words = terms(text)
     if not words:
-        return Page([], clamp_page(page), current_app.config["POSTS_PER_PAGE"], has_next=False)
+        return None
     if is_sqlite(db.session.get_bind()):
         # FTS5 strings in double quotes: a word is only ever a word (\w has no quote).
         return SQLITE.page(page, query=" ".join(f'"{word}"' for word in words))

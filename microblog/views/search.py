@@ -19,8 +19,7 @@ bp = Blueprint("search", __name__)
 def index() -> Response:
     form = SearchForm(formdata=request.args)
     valid = form.validate()
-    words = search.terms(form.q.data) if valid else []
-    page = search.posts(form.q.data, request.args.get("page")) if words else None
+    page = search.posts(form.q.data, request.args.get("page")) if valid else None
     return htmx.render(
         "search.html",
         "partials/post_page.html",

@@ -14,8 +14,9 @@ from microblog.services import posts as writing
 from microblog.services import search
 
 
-def found(text: str, page: object = 1) -> list[str]:
-    return [item.body for item in search.posts(text, page).items]
+def found(text: str | None, page: object = 1) -> list[str]:
+    result = search.posts(text, page)  # None: no words to look for
+    return [] if result is None else [item.body for item in result.items]
 
 
 @pytest.fixture
