@@ -1,4 +1,4 @@
-.PHONY: run worker test test-pg lint fmt db-upgrade seed bench
+.PHONY: run worker test test-pg lint fmt db-upgrade seed bench lock
 
 run:
 	flask --app microblog run
@@ -23,3 +23,8 @@ db-upgrade:
 
 seed:
 	flask --app microblog seed
+
+# Refresh the lock files to the latest releases that pyproject.toml allows.
+lock:
+	uv pip compile --upgrade --universal --python-version 3.11 pyproject.toml -o requirements.txt
+	uv pip compile --upgrade --universal --python-version 3.11 pyproject.toml --extra dev -o requirements-dev.txt
