@@ -27,9 +27,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE.parent / "screenshots"
 
-pytestmark = pytest.mark.browser
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser/ is a browser test (`pytestmark` in a conftest.py
+    would mark nothing)."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture

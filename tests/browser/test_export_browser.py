@@ -19,8 +19,6 @@ from tests.conftest import PASSWORD, make_app
 from tests.export_support import attachment
 from tests.mailbox import Mailbox
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture
 def live_app(tmp_path, mailbox: Mailbox) -> Iterator[Flask]:  # noqa: ANN001

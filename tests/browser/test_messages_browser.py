@@ -15,8 +15,6 @@ from microblog.models.base import utcnow
 from microblog.services import messages
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture
 def users(live_app: Flask) -> dict[str, int]:

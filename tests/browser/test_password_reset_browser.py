@@ -18,7 +18,6 @@ from microblog.models import User
 from tests.conftest import PASSWORD, make_app
 from tests.mailbox import Mailbox, link_in
 
-pytestmark = pytest.mark.browser
 NEW_PASSWORD = "a brand new passphrase"
 
 
