@@ -9,17 +9,12 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from microblog import templating
 from microblog.config import ROOT, Config
 from microblog.views import VIEWS
 
 
-class Microblog(Flask):
-    jinja_environment = templating.Environment
-
-
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    app = Microblog(__name__, static_folder=str(ROOT / "static"))
+    app = Flask(__name__, static_folder=str(ROOT / "static"))
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
@@ -37,11 +32,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from microblog import cookies, database, email, i18n, rows
+    import jinja_partials
+
+    from microblog import database, email, i18n, links
     from microblog.extensions import csrf, db, login, migrate
     from microblog.services import search
 
-    cookies.init_app(app)
     db.init_app(app)
     database.configure_engine(app)
     # The search index is no model's: Alembic leaves it to migration 0003.
@@ -49,10 +45,12 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=migrations, include_name=search.alembic_includes)
     csrf.init_app(app)
     email.init_app(app)
-    login.init_app(app, add_context_processor=False)  # see session.init_app
+    login.init_app(app)
     i18n.init_app(app)
-    templating.init_app(app)
-    rows.init_app(app)
+    jinja_partials.register_extensions(app)
+    links.init_app(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
 
 
 BLUEPRINTS = ("api", *(f"views.{name}" for name in VIEWS))

@@ -27,11 +27,6 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     REDIS_URL = os.environ.get("REDIS_URL") or None
     POSTS_PER_PAGE = int(os.environ.get("POSTS_PER_PAGE", 25))
-    # Rendered post and message rows remembered per process (microblog/rows.py); 0: none.
-    ROW_CACHE_SIZE = int(os.environ.get("ROW_CACHE_SIZE", 5000))
-    # Session cookies whose signature was verified, remembered per process
-    # (microblog/cookies.py); 0: verify every request.
-    SESSION_CACHE_SIZE = int(os.environ.get("SESSION_CACHE_SIZE", 10_000))
     LANGUAGES = ["en", "es"]
     # Live translation of posts (Microsoft Translator, API v3); no key: no "Translate" link.
     MS_TRANSLATOR_KEY = os.environ.get("MS_TRANSLATOR_KEY") or None

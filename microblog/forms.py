@@ -1,8 +1,10 @@
-"""Every form of the web UI (FlaskForms with fast widgets). Database checks call a service."""
+"""Every form of the web UI (FlaskForms). Database checks call a service."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -13,14 +15,6 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from microblog.fields import (
-    BooleanField,
-    Form,
-    PasswordField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
 from microblog.services import accounts
 
 TEXT_MAX = 140
@@ -33,7 +27,7 @@ USERNAME = Regexp(
 class TextOnly:
     """Refuse values that are not plain text (files sent to a text field, NUL bytes)."""
 
-    def __call__(self, form: Form, field: StringField) -> None:
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
         # StopValidation: later validators (Length...) must not see a non-string.
         if field.data is not None and not isinstance(field.data, str):
             field.data = None
@@ -46,14 +40,14 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(Form):
+class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[TextOnly(), DataRequired()])
     password = PasswordField(_l("Password"), validators=[TextOnly(), DataRequired()])
     remember_me = BooleanField(_l("Remember Me"))
     submit = SubmitField(_l("Sign In"))
 
 
-class RegistrationForm(Form):
+class RegistrationForm(FlaskForm):
     username = StringField(
         _l("Username"),
         filters=[_strip],
@@ -82,7 +76,7 @@ class RegistrationForm(Form):
             raise ValidationError(_l("Please use a different email address."))
 
 
-class EditProfileForm(Form):
+class EditProfileForm(FlaskForm):
     username = StringField(
         _l("Username"),
         filters=[_strip],
@@ -100,7 +94,7 @@ class EditProfileForm(Form):
             raise ValidationError(_l("Please use a different username."))
 
 
-class PostForm(Form):
+class PostForm(FlaskForm):
     post = TextAreaField(
         _l("Say something"),
         filters=[_strip],
@@ -109,13 +103,13 @@ class PostForm(Form):
     submit = SubmitField(_l("Submit"))
 
 
-class EmptyForm(Form):
+class EmptyForm(FlaskForm):
     """A form with only the CSRF token: follow, unfollow and other one-click actions."""
 
     submit = SubmitField(_l("Submit"))
 
 
-class ResetPasswordRequestForm(Form):
+class ResetPasswordRequestForm(FlaskForm):
     email = StringField(
         _l("Email"),
         filters=[_strip],
@@ -124,7 +118,7 @@ class ResetPasswordRequestForm(Form):
     submit = SubmitField(_l("Request Password Reset"))
 
 
-class ResetPasswordForm(Form):
+class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[TextOnly(), DataRequired(), Length(max=256)]
     )
@@ -135,7 +129,7 @@ class ResetPasswordForm(Form):
     submit = SubmitField(_l("Reset Password"))
 
 
-class MessageForm(Form):
+class MessageForm(FlaskForm):
     message = TextAreaField(
         _l("Message"),
         filters=[_strip],
@@ -144,7 +138,7 @@ class MessageForm(Form):
     submit = SubmitField(_l("Submit"))
 
 
-class SearchForm(Form):
+class SearchForm(FlaskForm):
     """The search page's form. It is sent by GET (the words are in the URL, so results
     can be linked and paged), so it carries no CSRF token: it changes nothing."""
 

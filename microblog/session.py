@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, redirect, request, url_for
-from flask import session as flask_session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -13,10 +14,15 @@ from microblog import htmx
 from microblog.extensions import login
 from microblog.models import User
 from microblog.models.user import user_id_of
-from microblog.services import accounts, messages
+from microblog.services import accounts
 
-# Endpoints that must not write "last seen" (polled, hot): views add themselves here.
-QUIET_ENDPOINTS: set[str] = {"static"}
+View = TypeVar("View", bound=Callable)
+
+
+def quiet(view: View) -> View:
+    """Declare a view that must not write "last seen": it is polled, or not a visit (API)."""
+    view.quiet = True  # type: ignore[attr-defined]
+    return view
 
 
 @login.user_loader
@@ -25,7 +31,7 @@ def load_user(stored: str) -> User | None:
     number = user_id_of(stored)
     if number is None:
         return None
-    user = messages.load_user(number)
+    user = accounts.by_id(number)
     if user is None or user.get_id() != stored:
         return None
     return user
@@ -69,23 +75,11 @@ def local_path(url: str | None) -> str | None:
     return url.rstrip("?") or "/"
 
 
-def session_user_id() -> str | None:
-    """The user this request's session cookie names (a `session_id`), without loading them.
-
-    For hot read-only endpoints (the badge poll) that check the user themselves: that
-    they exist and that `session_id` still matches their password.
-    None when the session names no user, or when Flask-Login must decide (strong session
-    protection, a remember-me cookie): the caller then asks `current_user`.
-    """
-    mode = current_app.config.get("SESSION_PROTECTION", login.session_protection)
-    if mode == "strong":
-        return None
-    stored = flask_session.get("_user_id")
-    return stored if user_id_of(stored) is not None else None
-
-
 def record_last_seen() -> None:
-    if request.endpoint in QUIET_ENDPOINTS or not current_user.is_authenticated:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or request.endpoint == "static" or getattr(view, "quiet", False):
+        return
+    if not current_user.is_authenticated:
         return
     accounts.touch_last_seen(current_user, current_app.config["LAST_SEEN_INTERVAL_SECONDS"])
 
@@ -94,8 +88,4 @@ def init_app(app: Flask) -> None:
     login.login_view = "auth.login"
     login.login_message = _l("Please log in to access this page.")
     login.login_message_category = "info"
-    # Templates read `current_user` as a global proxy, not through Flask-Login's context
-    # processor: that one loads the user for every template rendered, so the badge poll,
-    # which checks the session itself, loaded the whole user just to draw the badge.
-    app.jinja_env.globals["current_user"] = current_user
     app.before_request(record_last_seen)

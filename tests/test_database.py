@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
-from microblog.database import is_sqlite
 from microblog.extensions import db
 from microblog.models import Message, Post, User
-from microblog.services import messages, notifications, posts, search
+from microblog.services import posts, search
 
 
 def test_migrations_build_the_schema_the_models_describe(app):
@@ -109,43 +107,3 @@ def test_seeded_users_can_log_in_and_register_after(app, client):
         },
     )
     assert response.status_code == 303  # the id sequence moved past the seeded ids
-
-
-def _isolation_per_statement(request):  # noqa: ANN001, ANN202
-    """Run `request()`; the isolation option of the connection of each statement it sent."""
-    seen: list[str | None] = []
-
-    def record(conn, *args) -> None:  # noqa: ANN001
-        seen.append(conn.get_execution_options().get("isolation_level"))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = request()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return response, seen
-
-
-def test_reads_only_pages_skip_the_transaction_on_postgresql(app, client, alice, make_user):
-    """GET of a `reads_only` view: every statement in autocommit (PostgreSQL); a POST and
-    the writes of /messages (lock, read time, count) in a transaction, as everywhere."""
-    autocommit = None if is_sqlite(db.engine) else "AUTOCOMMIT"
-    response, seen = _isolation_per_statement(lambda: client.get("/explore"))
-    assert response.status_code == 200 and seen and set(seen) == {autocommit}
-    response, seen = _isolation_per_statement(
-        lambda: client.post("/index", data={"post": "hello"})
-    )
-    assert response.status_code == 303 and seen and set(seen) == {None}
-    messages.send(make_user("bob"), alice, "hi")  # unread: visiting /messages writes
-    response, seen = _isolation_per_statement(lambda: client.get("/messages"))
-    assert response.status_code == 200
-    assert seen[0] == autocommit and seen[-1] is None  # reads, then the writes together
-    assert 'class="badge' not in client.get("/explore").text  # the badge is cleared
-
-
-def test_a_lock_outside_a_transaction_is_refused(app, alice):
-    db.session.commit()  # a fresh session transaction, as at the start of a request
-    with app.test_request_context():
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        with pytest.raises(RuntimeError, match="needs a transaction"):
-            notifications.lock(alice.id, "unread_message_count", 0)

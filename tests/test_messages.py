@@ -422,7 +422,7 @@ def test_badge_parity_with_the_navbar(client, hx, alice, bob, make_message):
 
 
 def test_badge_poll_is_quiet(app, client, hx, alice, bob, make_message):
-    """No write, no cookie; a poll is one indexed SELECT (user and notification)."""
+    """No write, no cookie; a poll is the user load and one indexed SELECT."""
     make_message(bob, alice)
     url = BADGE_URL.search(hx("GET", "/notifications/badge").text).group(1).replace("&amp;", "&")
     long_ago = utcnow() - timedelta(days=1)
@@ -453,12 +453,22 @@ def test_badge_poll_is_quiet(app, client, hx, alice, bob, make_message):
     for response in (unchanged, changed):
         assert "Set-Cookie" not in response.headers
         assert response.headers["Cache-Control"] == "private, no-store"
-    # Unchanged or changed: one statement (templates read current_user lazily, and the
-    # badge does not). The JSON loads the user, then the rows.
-    assert counts == [1, 1, 2], statements
+    # Each request meets the user through Flask-Login (one SELECT by primary key), then
+    # reads the badge's notification (or the JSON's rows): one indexed SELECT.
+    assert counts == [2, 2, 2], statements
     assert all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
     db.session.expire_all()
     assert db.session.get(User, alice.id).last_seen == long_ago
+
+
+def test_badge_poll_of_a_deleted_user_stops_polling(client, hx, alice) -> None:  # noqa: ANN001
+    assert "every 10s" in hx("GET", "/notifications/badge").text
+    db.session.delete(alice)
+    db.session.commit()
+    response = hx("GET", "/notifications/badge?since=0.0")
+    assert response.status_code == 200
+    assert 'id="unread-badge"' in response.text
+    assert "hx-trigger" not in response.text and "hx-get" not in response.text
 
 
 def test_ordinary_pages_still_record_last_seen(client, alice):

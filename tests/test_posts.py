@@ -147,6 +147,21 @@ def test_pager_link_is_htmx_and_plain_link(client, thirty_posts):
     assert 'hx-push-url="true"' in page and 'hx-swap="outerHTML"' in page
 
 
+@pytest.mark.parametrize("extra", ["_method=POST", "_external=1", "_anchor=x", "_scheme=x"])
+def test_pager_links_ignore_url_for_arguments_in_the_query(client, thirty_posts, extra):
+    """Only `page` (and what a list declares it keeps) reaches the pager's links."""
+    response = client.get(f"/explore?{extra}")
+    assert response.status_code == 200
+    assert 'href="/explore?page=2"' in response.text
+    assert 'href="http' not in response.text and "#x" not in response.text
+    assert extra not in response.text
+
+
+def test_pager_links_drop_unknown_query_arguments(client, thirty_posts):
+    page = client.get("/user/alice?utm_source=x&page=1").text
+    assert 'href="/user/alice?page=2"' in page and "utm_source" not in page
+
+
 @pytest.mark.parametrize("page", ["abc", "-3", "0", "99999999999999999999", "1e9", ""])
 def test_absurd_page_values(client, thirty_posts, page):
     response = client.get(f"/explore?page={page}")
@@ -169,9 +184,9 @@ def test_boosted_request_gets_the_full_page(client, hx, thirty_posts):
 
 @pytest.mark.parametrize(
     ("url", "expected"),
-    # The user (with their badge), the page's rows; a profile also reads its user by name,
-    # with the follow state and both counts in the same statement.
-    [("/index", 2), ("/explore", 2), ("/user/alice", 3)],
+    # The user (Flask-Login), the navbar's badge, the page's rows; a profile also reads its
+    # user by name, with the follow state and both counts in the same statement.
+    [("/index", 3), ("/explore", 3), ("/user/alice", 4)],
 )
 def test_constant_number_of_queries_per_page(
     app, client, alice, make_user, make_post, url, expected

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from microblog.api import bp, schemas
+from microblog.session import quiet
 
 JSON = "application/json"
 
@@ -285,5 +286,6 @@ DOCUMENT: dict[str, Any] = {
 
 
 @bp.get("/openapi.json")
+@quiet  # an API call is not a visit: no "last seen"
 def document() -> Response:
     return jsonify(DOCUMENT)

@@ -7,9 +7,11 @@ from flask import current_app
 from microblog.api import bp
 from microblog.api.auth import basic_auth, current_user, token_auth
 from microblog.services import tokens
+from microblog.session import quiet
 
 
 @bp.post("/tokens")
+@quiet  # an API call is not a visit: no "last seen"
 @basic_auth.login_required
 def get_token() -> dict:
     user = basic_auth.current_user()
@@ -17,6 +19,7 @@ def get_token() -> dict:
 
 
 @bp.delete("/tokens")
+@quiet  # an API call is not a visit: no "last seen"
 @token_auth.login_required
 def revoke_token() -> tuple[str, int]:
     tokens.revoke(current_user())

@@ -18,6 +18,7 @@ from microblog.models import User
 from microblog.services import accounts, follows
 from microblog.services.counts import user_counts
 from microblog.services.pagination import paginate
+from microblog.session import quiet
 
 ID_MAX = 2**31 - 1  # user.id is a 32-bit INTEGER: a larger id exists nowhere
 
@@ -61,30 +62,35 @@ def _unique_or_400() -> Iterator[None]:
 
 
 @bp.get("/users/<int:id>")
+@quiet  # an API call is not a visit: no "last seen"
 @token_auth.login_required
 def get_user(id: int) -> dict[str, Any]:
     return _one(_user_or_404(id), current_user())
 
 
 @bp.get("/users")
+@quiet  # an API call is not a visit: no "last seen"
 @token_auth.login_required
 def get_users() -> dict[str, Any]:
     return _page(select(User).order_by(User.id), "api.get_users")
 
 
 @bp.get("/users/<int:id>/followers")
+@quiet  # an API call is not a visit: no "last seen"
 @token_auth.login_required
 def get_followers(id: int) -> dict[str, Any]:
     return _page(follows.followers_query(_user_or_404(id)), "api.get_followers", id=id)
 
 
 @bp.get("/users/<int:id>/following")
+@quiet  # an API call is not a visit: no "last seen"
 @token_auth.login_required
 def get_following(id: int) -> dict[str, Any]:
     return _page(follows.following_query(_user_or_404(id)), "api.get_following", id=id)
 
 
 @bp.post("/users")
+@quiet  # an API call is not a visit: no "last seen"
 def create_user() -> Response:
     data = _body(schemas.NEW_USER)
     if accounts.username_taken(data["username"]):
@@ -102,6 +108,7 @@ def create_user() -> Response:
 
 
 @bp.put("/users/<int:id>")
+@quiet  # an API call is not a visit: no "last seen"
 @token_auth.login_required
 def update_user(id: int) -> dict[str, Any]:
     user = current_user()

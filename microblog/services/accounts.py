@@ -14,6 +14,10 @@ from microblog.models.base import utcnow
 _BY_USERNAME = select(User).where(User.username == bindparam("username"))  # built once
 
 
+def by_id(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
 def by_username(username: str) -> User | None:
     return db.session.scalar(_BY_USERNAME, {"username": username})
 

@@ -12,6 +12,7 @@ from functools import cache
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 THRESHOLD = 0.5
+NO_LANGUAGE = "zxx"  # py3langid's "no linguistic content" ("gg wp gg wp")
 
 
 @cache
@@ -25,4 +26,6 @@ def detect(text: str) -> str | None:
     if not text.strip():
         return None
     language, probability = _identifier().classify(text)
-    return language if probability >= THRESHOLD else None
+    if probability < THRESHOLD or language == NO_LANGUAGE:
+        return None
+    return language

@@ -7,7 +7,6 @@ from microblog.models import Post, User
 from microblog.services import languages
 
 
-
 def create(author: User, body: str) -> Post:
     post = Post(body=body, author=author, language=languages.detect(body))
     db.session.add(post)

@@ -14,8 +14,9 @@ import requests
 from flask import current_app
 
 TIMEOUT = (3.05, 10)  # seconds to connect, to read
-# langdetect's codes that Microsoft Translator spells otherwise.
-MICROSOFT_CODES = {"zh-cn": "zh-Hans", "zh-tw": "zh-Hant", "no": "nb"}
+# Language codes that Microsoft Translator spells otherwise (py3langid answers "zh", "nn",
+# "no"; older posts stored langdetect's "zh-cn" and "zh-tw").
+MICROSOFT_CODES = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-tw": "zh-Hant", "no": "nb", "nn": "nb"}
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import _, get_locale
@@ -66,6 +67,7 @@ def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
         logout_user()
+        session.clear()  # the whole session ends with it, its CSRF token included
         return redirect(url_for("posts.index"), 303)
     if not current_user.is_authenticated:
         return redirect(url_for("posts.index"))

@@ -10,10 +10,9 @@ from microblog import htmx
 from microblog.forms import EmptyForm
 from microblog.models import Task
 from microblog.services import exports, tasks
-from microblog.session import QUIET_ENDPOINTS
+from microblog.session import quiet
 
 bp = Blueprint("exports", __name__)
-QUIET_ENDPOINTS.add("exports.progress")  # polled every second while a task runs
 
 
 def _progress(task: Task | None) -> dict:
@@ -43,6 +42,7 @@ def start() -> Response:
 
 
 @bp.get("/tasks/<task_id>/progress")
+@quiet  # polled every second while a task runs
 @login_required
 def progress(task_id: str) -> Response:
     task = tasks.get(current_user, task_id) or abort(404)

@@ -17,17 +17,15 @@ from flask import (
 from flask_babel import _
 from flask_login import current_user, login_required
 
-from microblog import htmx, session
-from microblog.database import reads_only
+from microblog import htmx
 from microblog.forms import MessageForm
 from microblog.services import accounts, messages
 from microblog.services import notifications as notes
+from microblog.session import quiet
 from microblog.views import errors
 
 bp = Blueprint("messages", __name__)
 
-# Polled endpoints: never write "last seen" on them.
-session.QUIET_ENDPOINTS.update({"messages.badge", "messages.notifications"})
 MESSAGES_CHANGED = "messages-changed"
 
 
@@ -42,7 +40,6 @@ def unread_badge() -> dict:
 
 @bp.route("/send_message/<recipient>", methods=["GET", "POST"])
 @login_required
-@reads_only
 def send(recipient: str) -> Response:
     user = accounts.by_username(recipient) or abort(404)
     if user.id == current_user.id:
@@ -71,7 +68,6 @@ def send(recipient: str) -> Response:
 
 @bp.get("/messages")
 @login_required
-@reads_only
 def index() -> Response:
     """Received messages, newest first; visiting marks them all read (badge out of band)."""
     read_before = messages.mark_read(current_user)
@@ -86,8 +82,8 @@ def index() -> Response:
 
 
 @bp.get("/notifications")
+@quiet  # polled by API clients
 @login_required
-@reads_only
 def notifications() -> Response:
     """The course's JSON contract for API clients: [{name, data, timestamp}], oldest first."""
     since = notes.parse_since(request.args.get("since"))
@@ -100,27 +96,15 @@ def notifications() -> Response:
 
 
 @bp.get("/notifications/badge")
+@quiet  # every open tab polls it every 10 s
 def badge() -> Response:
-    """The hottest request: one lookup by the session's user id, no write, 204 if unchanged.
-
-    Logged out (or expired): a terminal badge without hx-trigger, so polling stops.
-    """
+    """The hottest request: after the user load, one indexed lookup, no write, 204 if
+    unchanged. Not `login_required`: logged out (or expired), it answers a terminal badge
+    without hx-trigger, so polling stops, instead of a redirect."""
     if not htmx.is_htmx():
         return redirect(url_for("messages.index"))
-    state = _poll_badge()
+    state = unread_badge()
     if state["live"] and "since" in request.args:
         if notes.parse_since(request.args["since"]) == state["since"]:
             return htmx.vary(make_response("", 204))
     return htmx.vary(make_response(render_template("partials/unread_badge.html", **state)))
-
-
-def _poll_badge() -> dict:
-    """`unread_badge()` without loading the user: what the session's user id finds."""
-    stored = session.session_user_id()
-    if stored is None:
-        return unread_badge()  # Flask-Login decides (remember-me cookie, strong protection)
-    found = messages.user_badge(stored)
-    if found is None:  # the user is gone, or has a new password: stop polling
-        return {"live": False, "count": 0, "since": 0.0}
-    count, since = found
-    return {"live": True, "count": count, "since": since}

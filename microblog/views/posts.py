@@ -7,7 +7,6 @@ from flask_babel import _
 from flask_login import current_user, login_required
 
 from microblog import htmx
-from microblog.database import reads_only
 from microblog.forms import PostForm
 from microblog.services import feed, posts
 
@@ -17,7 +16,6 @@ bp = Blueprint("posts", __name__)
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/index", methods=["GET", "POST"])
 @login_required
-@reads_only
 def index() -> Response:
     form = PostForm()
     if form.validate_on_submit():
@@ -39,7 +37,6 @@ def index() -> Response:
 
 @bp.get("/explore")
 @login_required
-@reads_only
 def explore() -> Response:
     page = feed.explore(request.args.get("page"))
     return htmx.render("explore.html", "partials/post_page.html", page=page)

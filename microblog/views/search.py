@@ -6,8 +6,8 @@ from flask import Blueprint, Response, request
 from flask_login import login_required
 
 from microblog import htmx
-from microblog.database import reads_only
 from microblog.forms import SearchForm
+from microblog.links import keeps_query
 from microblog.services import search
 
 bp = Blueprint("search", __name__)
@@ -15,7 +15,7 @@ bp = Blueprint("search", __name__)
 
 @bp.get("/search")
 @login_required
-@reads_only
+@keeps_query("q")  # the pager stays on the same search
 def index() -> Response:
     form = SearchForm(formdata=request.args)
     valid = form.validate()

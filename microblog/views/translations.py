@@ -7,7 +7,6 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from microblog import htmx
-from microblog.database import reads_only
 from microblog.models import Post
 from microblog.services import posts, translation
 from microblog.services.listing import Item
@@ -28,7 +27,6 @@ def translatable(post: Item | Post) -> bool:
 
 @bp.route("/translate", methods=["GET", "POST"])
 @login_required
-@reads_only
 def translate() -> Response:
     """htmx POSTs here (CSRF in its header) and swaps the answer in under the post;
     without JavaScript the same link is followed (GET) to a page with the translation."""

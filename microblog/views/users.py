@@ -7,7 +7,6 @@ from flask_babel import _
 from flask_login import current_user, login_required
 
 from microblog import htmx
-from microblog.database import reads_only
 from microblog.forms import EditProfileForm, EmptyForm
 from microblog.models import User
 from microblog.services import accounts, feed, follows
@@ -39,7 +38,6 @@ def _social(user: User | follows.Person, graph: follows.Social | None = None) ->
 
 @bp.get("/user/<username>")
 @login_required
-@reads_only
 def user(username: str) -> Response:
     profile, graph = _profile_or_404(username)
     page = feed.profile(profile.id, request.args.get("page"))
@@ -49,14 +47,12 @@ def user(username: str) -> Response:
 
 @bp.get("/user/<username>/popup")
 @login_required
-@reads_only
 def popup(username: str) -> Response:
     return htmx.fragment("partials/user_popup.html", **_social(*_profile_or_404(username)))
 
 
 @bp.route("/edit_profile", methods=["GET", "POST"])
 @login_required
-@reads_only
 def edit_profile() -> Response:
     form = EditProfileForm(current_user.id, obj=current_user if request.method == "GET" else None)
     if form.validate_on_submit():

@@ -64,10 +64,6 @@ def test_same_post_same_answer() -> None:
         assert [detect(text) for text in texts] == first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="py3langid 0.4 answers zxx ('no linguistic content') and detect passes it on",
-)
 def test_no_linguistic_content_is_unknown() -> None:
-    """The code "zxx" is no language to translate from: it should be unknown (None)."""
+    """The code "zxx" is no language to translate from: it is unknown (None)."""
     assert detect("gg wp gg wp") is None
