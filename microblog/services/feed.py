@@ -25,9 +25,9 @@ def home(user: User, page: object) -> Page[Item]:
     """Own posts and followed authors' posts, without an OR-join or a GROUP BY: one statement.
 
     PostgreSQL reads the authors once into an array and walks the timestamp index with a
-    `user_id = ANY(array)` filter (0.5 ms on the benchmark data); as `IN (subquery)` it
-    plans a semi-join (3 ms), and reading the ids first costs a round trip (0.75 ms in
-    all). SQLite walks the same index with `IN (subquery)`.
+    `user_id = ANY(array)` filter; as `IN (subquery)` it plans a slower semi-join, and
+    reading the ids first costs a round trip (figures in bench/RESULTS.md). SQLite walks
+    the same index with `IN (subquery)`.
     """
     listing = HOME_SQLITE if is_sqlite(db.session.get_bind()) else HOME_POSTGRESQL
     return listing.page(page, reader_id=user.id)

@@ -1,9 +1,9 @@
 """Post and message lists read as plain rows: one statement, no ORM objects per row.
 
-A list page shows 25 items, each with its id, body, time and author. Loading them as
-ORM objects (identity map, instance state, a joined author) cost about 1.6 ms a page on
-the benchmark data; selecting those columns as rows costs about 0.2 ms. `Item` and
-`Author` are what the row partials read (`post.author.username`, `post.author.avatar(48)`).
+A list page shows 25 items, each with its id, body, time and author. Selecting those
+columns as rows costs a fraction of loading ORM objects (identity map, instance state, a
+joined author; measured in bench/RESULTS.md). `Item` and `Author` are what the row
+partials read (`post.author.username`, `post.author.avatar(48)`).
 
 A list's statement selects the page's ids, newest first, walking an index (a "deferred
 join"), and reads those rows joined to their authors.
@@ -52,7 +52,7 @@ class Listing:
 
     Its filter names bind parameters (`Post.user_id == bindparam("author_id")`), so a
     page view binds values and runs it: building and keying the statement per request
-    cost more than running it (0.28 ms against 0.06 ms for explore, in-process).
+    cost more than running it (bench/RESULTS.md).
     """
 
     def __init__(

@@ -57,7 +57,7 @@ _fts = table(FTS, column("rowid"), column(FTS))
 _SIMPLE = literal_column("'simple'")  # a literal, so the query matches the index expression
 # Newest first is highest id first: the index gives its matches in that order and a
 # page stops after its rows, where sorting every match by time would read them all
-# (a word in half the posts: 55 ms a page on the benchmark's 200,000, against ~1 ms).
+# (two orders of magnitude on a common word: bench/RESULTS.md).
 SQLITE = Listing(
     Post,
     ids=select(_fts.c.rowid)
