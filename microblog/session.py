@@ -6,15 +6,15 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, redirect, request, url_for
+from flask import Flask, Response, current_app, g, redirect, request, url_for
+from flask import session as flask_session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from microblog import htmx
 from microblog.extensions import login
 from microblog.models import User
-from microblog.models.user import user_id_of
-from microblog.services import accounts
+from microblog.services import accounts, sessions
 
 View = TypeVar("View", bound=Callable)
 
@@ -26,15 +26,26 @@ def quiet(view: View) -> View:
 
 
 @login.user_loader
-def load_user(stored: str) -> User | None:
-    """The user a session (or remember-me cookie) names, if their password is unchanged."""
-    number = user_id_of(stored)
-    if number is None:
+def load_user(token: str) -> User | None:
+    """The user of the signed-in session a cookie (session or remember-me) names, if that
+    session still exists: signing out, a new password or the sessions page end it."""
+    found = sessions.load(token)
+    if found is None:
         return None
-    user = accounts.by_id(number)
-    if user is None or user.get_id() != stored:
-        return None
+    user, g.session_id, g.session_used = found
     return user
+
+
+def sign_in(user: User, *, remember: bool = False) -> None:
+    """Start a new signed-in session for `user` in this browser (a record and its cookies)."""
+    flask_session.clear()  # nothing of an earlier session carries over into this one
+    sessions.start(user, request.user_agent.string)
+    login_user(user, remember=remember)
+
+
+def current_session_id() -> int | None:
+    """The id of this request's signed-in session (loaded with the user)."""
+    return g.get("session_id") if current_user.is_authenticated else None
 
 
 @login.unauthorized_handler
@@ -81,7 +92,9 @@ def record_last_seen() -> None:
         return
     if not current_user.is_authenticated:
         return
-    accounts.touch_last_seen(current_user, current_app.config["LAST_SEEN_INTERVAL_SECONDS"])
+    interval = current_app.config["LAST_SEEN_INTERVAL_SECONDS"]
+    accounts.touch_last_seen(current_user, interval)
+    sessions.touch(g.session_id, g.session_used, interval)
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,8 @@
 from microblog.models.message import Message
 from microblog.models.notification import Notification
 from microblog.models.post import Post
+from microblog.models.session import UserSession
 from microblog.models.task import Task
 from microblog.models.user import User, followers
 
-__all__ = ["Message", "Notification", "Post", "Task", "User", "followers"]
+__all__ = ["Message", "Notification", "Post", "Task", "User", "UserSession", "followers"]

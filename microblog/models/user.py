@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from hashlib import md5, sha256
+from hashlib import md5
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -15,7 +15,7 @@ from microblog.extensions import db
 from microblog.models.base import utcnow
 
 if TYPE_CHECKING:
-    from microblog.models import Message, Notification, Post, Task
+    from microblog.models import Message, Notification, Post, Task, UserSession
 
 followers = Table(
     "followers",
@@ -64,6 +64,12 @@ class User(UserMixin, db.Model):
         back_populates="user", passive_deletes=True
     )
     tasks: WriteOnlyMapped[Task] = relationship(back_populates="user", passive_deletes=True)
+    sessions: WriteOnlyMapped[UserSession] = relationship(
+        back_populates="user", passive_deletes=True
+    )
+    # The token of the signed-in session this object was loaded for (services/sessions.py):
+    # what Flask-Login stores in the session and the remember-me cookie.
+    session_token = None  # not a column: set per sign-in (no annotation, so not mapped)
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -77,26 +83,9 @@ class User(UserMixin, db.Model):
     def avatar(self, size: int) -> str:
         return avatar_url(self.email, size)
 
-    def get_id(self) -> str:
-        """What the session and the remember-me cookie store (see `session_id`)."""
-        return session_id(self.id, self.password_hash)
-
-
-def session_id(user_id: int, password_hash: str | None) -> str:
-    """`<id>.<fingerprint of the password hash>`: a new password (a reset) no longer
-    matches, so it signs out every other session and remember-me cookie of the user."""
-    digest = sha256((password_hash or "").encode("utf-8")).hexdigest()[:16]
-    return f"{user_id}.{digest}"
-
-
-def user_id_of(stored: object) -> int | None:
-    """The user id in a stored `session_id`, or None if it is not one."""
-    if not isinstance(stored, str):
-        return None
-    number, _, digest = stored.partition(".")
-    if not number.isdigit() or len(digest) != 16:
-        return None
-    return int(number)
+    def get_id(self) -> str | None:
+        """What the session and the remember-me cookie store: the sign-in's token."""
+        return self.session_token
 
 
 def avatar_url(email: str, size: int) -> str:

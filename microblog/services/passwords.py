@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 import jwt
 from flask import current_app, render_template
 from flask_babel import _, force_locale
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from microblog.email import send_email
 from microblog.extensions import db
-from microblog.models import User
+from microblog.models import User, UserSession
 from microblog.models.base import utcnow
 
 PURPOSE = "reset_password"
@@ -151,6 +151,8 @@ def request_reset(
 
 
 def reset_password(user: User, password: str) -> None:
-    """Set the new password; every earlier reset link stops working with it."""
+    """Set the new password; every earlier reset link and every signed-in session of the
+    user stop working with it."""
     user.set_password(password)
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.commit()

@@ -8,6 +8,7 @@ VIEWS = (
     "messages",
     "posts",
     "search",
+    "sessions",
     "translations",
     "users",
 )

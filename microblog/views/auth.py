@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import _, get_locale
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from microblog import htmx
 from microblog.forms import (
@@ -27,8 +27,8 @@ from microblog.forms import (
     ResetPasswordForm,
     ResetPasswordRequestForm,
 )
-from microblog.services import accounts, passwords
-from microblog.session import local_path
+from microblog.services import accounts, passwords, sessions
+from microblog.session import current_session_id, local_path, sign_in
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -56,7 +56,7 @@ def login() -> Response:
         if user is None or not user.check_password(form.password.data):
             form.password.errors.append(_("Invalid username or password"))
             return _form_page("auth/login.html", form, status=422)
-        login_user(user, remember=form.remember_me.data)
+        sign_in(user, remember=form.remember_me.data)
         return redirect(next_page or url_for("posts.index"), 303)
     return _form_page("auth/login.html", form)
 
@@ -66,6 +66,8 @@ def logout() -> Response:
     """POST logs out (CSRF-protected); GET shows the confirmation button."""
     form = EmptyForm()
     if form.validate_on_submit():
+        if (ended := current_session_id()) is not None:
+            sessions.end(current_user, ended)  # its cookies, remember-me too, stop working
         logout_user()
         session.clear()  # the whole session ends with it, its CSRF token included
         return redirect(url_for("posts.index"), 303)
