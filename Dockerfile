@@ -1,5 +1,8 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LOG_TO_STDOUT=1 BIND=0.0.0.0:8000
+# The image is for HTTPS deployments (behind a TLS proxy): Secure cookies. Chrome and
+# Firefox accept them from http://localhost too; on other plain-HTTP hosts set SECURE_COOKIES=0.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LOG_TO_STDOUT=1 BIND=0.0.0.0:8000 \
+    SECURE_COOKIES=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY microblog ./microblog

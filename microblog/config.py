@@ -52,6 +52,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False
+    # Served over HTTPS only (as behind deploy/nginx.conf): the session and remember-me
+    # cookies get the Secure flag, so a browser never sends them over plain HTTP.
+    SECURE_COOKIES = _bool("SECURE_COOKIES")
     # "Last seen" is written at most this often per user.
     LAST_SEEN_INTERVAL_SECONDS = 60
     MAX_CONTENT_LENGTH = 1024 * 1024

@@ -98,6 +98,11 @@ def record_last_seen() -> None:
 
 
 def init_app(app: Flask) -> None:
+    if app.config.get("SECURE_COOKIES"):
+        # One switch for both cookies: a remember-me cookie sent over plain HTTP signs a
+        # thief in as surely as a session cookie does.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     login.login_view = "auth.login"
     login.login_message = _l("Please log in to access this page.")
     login.login_message_category = "info"
