@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -39,7 +40,8 @@ def load_user(token: str) -> User | None:
 def sign_in(user: User, *, remember: bool = False) -> None:
     """Start a new signed-in session for `user` in this browser (a record and its cookies)."""
     flask_session.clear()  # nothing of an earlier session carries over into this one
-    sessions.start(user, request.user_agent.string)
+    idle = current_app.config.get("REMEMBER_COOKIE_DURATION", timedelta(days=365))
+    sessions.start(user, request.user_agent.string, idle_days=max(1, idle.days))
     login_user(user, remember=remember)
 
 
@@ -69,16 +71,31 @@ def unauthorized() -> Response:
 
 
 def _path_of(url: str | None) -> str | None:
-    """The path and query of a URL of this site (the host is dropped)."""
+    """The path and query of a URL of this site (the host is dropped); None for a URL
+    that does not parse (a Referer or HX-Current-URL such as `http://[::1`)."""
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def _has_control_character(text: str) -> bool:
+    return any(ord(char) < 0x20 or char == "\x7f" for char in text)
+
+
 def local_path(url: str | None) -> str | None:
-    """`url` if it is a path on this site, else None: redirects never leave the site."""
+    """`url` if it is a path on this site, else None: redirects never leave the site.
+
+    Control characters are refused first: `urlsplit` silently drops TAB, CR and LF, so
+    it would judge a cleaned URL while the raw one is returned, and a CR or LF in the
+    Location header is a 500.
+    """
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return None
+    if _has_control_character(url):
         return None
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask.testing import FlaskClient
 
 from microblog.extensions import db
 from microblog.models import User, UserSession
+from microblog.models.base import utcnow
 from microblog.services import passwords
 from tests.conftest import PASSWORD
 
@@ -131,3 +134,15 @@ def test_a_forged_token_in_the_cookie_signs_nobody_in(app, make_user):
     with browser.session_transaction() as session:
         session["_user_id"] = str(user.id)  # the course's cookie format: a bare user id
     assert not signed_in(browser)
+
+
+def test_a_new_sign_in_drops_sessions_idle_for_a_year(app, make_user):
+    user = make_user("bob")
+    old = sign_in(app, user)
+    long_ago = utcnow() - timedelta(days=400)
+    db.session.execute(db.update(UserSession).values(last_used_at=long_ago))
+    db.session.commit()
+    sign_in(app, user, IPHONE)
+    devices = db.session.scalars(db.select(UserSession.device)).all()
+    assert devices == ["Mobile Safari on iOS"]
+    assert not signed_in(old)

@@ -39,8 +39,16 @@ def device_of(user_agent: str | None) -> str:
     return (browser or system or user_agent)[:DEVICE_MAX]
 
 
-def start(user: User, user_agent: str | None) -> str:
-    """Record a new sign-in of `user` and commit; the token goes into their cookies."""
+def start(user: User, user_agent: str | None, *, idle_days: int = 365) -> str:
+    """Record a new sign-in of `user` and commit; the token goes into their cookies.
+
+    Their sessions unused for `idle_days` (no cookie of theirs can still be alive: the
+    remember-me cookie's lifetime) are dropped at the same time, so the list stays short.
+    """
+    stale = utcnow() - timedelta(days=idle_days)
+    db.session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.last_used_at < stale)
+    )
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(token_hash=_hash(token), user=user, device=device_of(user_agent)))
     db.session.commit()
