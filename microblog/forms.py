@@ -15,7 +15,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from microblog.services import accounts
+from microblog.services import accounts, passwords
 
 TEXT_MAX = 140
 SEARCH_MAX = 200
@@ -34,6 +34,18 @@ class TextOnly:
             raise StopValidation(_l("This field takes text only."))
         if field.data and "\x00" in field.data:
             raise StopValidation(_l("This field cannot contain NUL characters."))
+
+
+class NewPassword:
+    """A password worth having: at least 8 characters, and not a commonly leaked one."""
+
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        if len(field.data or "") < passwords.PASSWORD_MIN:
+            raise ValidationError(
+                _l("Use at least %(num)d characters.", num=passwords.PASSWORD_MIN)
+            )
+        if passwords.is_common(field.data):
+            raise ValidationError(_l("This password is too common: choose another one."))
 
 
 def _strip(value: object) -> object:
@@ -59,7 +71,9 @@ class RegistrationForm(FlaskForm):
         validators=[TextOnly(), DataRequired(), Length(max=120), Email()],
     )
     password = PasswordField(
-        _l("Password"), validators=[TextOnly(), DataRequired(), Length(max=256)]
+        _l("Password"),
+        validators=[TextOnly(), DataRequired(), Length(max=256), NewPassword()],
+        description=_l("At least 8 characters."),
     )
     password2 = PasswordField(
         _l("Repeat Password"),
@@ -120,7 +134,9 @@ class ResetPasswordRequestForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("Password"), validators=[TextOnly(), DataRequired(), Length(max=256)]
+        _l("Password"),
+        validators=[TextOnly(), DataRequired(), Length(max=256), NewPassword()],
+        description=_l("At least 8 characters."),
     )
     password2 = PasswordField(
         _l("Repeat Password"),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, redirect, request, url_for
+from flask import Flask, Response, current_app, flash, g, redirect, request, url_for
 from flask import session as flask_session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
@@ -65,6 +65,7 @@ def unauthorized() -> Response:
     else:
         back = _path_of(request.referrer)
     target = url_for("auth.login", next=local_path(back))
+    flash(login.login_message, login.login_message_category)  # shown on the login page
     if htmx.is_htmx():
         return htmx.hx_redirect(target)
     return redirect(target)

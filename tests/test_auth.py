@@ -28,12 +28,13 @@ def register(
     )
 
 
-def test_register_then_login(client):
+def test_register_signs_in_then_login_works(client):
     response = register(client)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/auth/login"
+    assert response.headers["Location"] == "/index"
     user = db.session.scalar(select(User).where(User.username == "bob"))
     assert user.password_hash != "pw-123456" and user.check_password("pw-123456")
+    client.post("/auth/logout")
     response = client.post("/auth/login", data={"username": "bob", "password": "pw-123456"})
     assert response.status_code == 303
     assert "Hi, bob!" in client.get("/index").text

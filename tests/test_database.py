@@ -102,8 +102,8 @@ def test_seeded_users_can_log_in_and_register_after(app, client):
         data={
             "username": "newcomer",
             "email": "new@example.com",
-            "password": "pw",
-            "password2": "pw",
+            "password": "a good passphrase",
+            "password2": "a good passphrase",
         },
     )
     assert response.status_code == 303  # the id sequence moved past the seeded ids

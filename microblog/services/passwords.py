@@ -15,22 +15,44 @@ import hmac
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import jwt
 from flask import current_app, render_template
-from flask_babel import _, force_locale
+from flask_babel import _
 from sqlalchemy import delete, func, select
 
-from microblog.email import send_email
+from microblog.email import background, send_email
 from microblog.extensions import db
 from microblog.models import User, UserSession
 from microblog.models.base import utcnow
+
+if TYPE_CHECKING:
+    from rq.job import Job
 
 PURPOSE = "reset_password"
 EXPIRES_IN = timedelta(minutes=10)
 ALGORITHM = "HS256"
 # Hashed for unknown addresses, so both answers cost the same (see `request_reset`).
 DECOY_HASH = "scrypt:32768:8:1$decoy$" + "0" * 128
+
+
+PASSWORD_MIN = 8
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+
+
+@cache
+def _common() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
+
+
+def is_common(password: str) -> bool:
+    """Whether `password` is among the most common leaked ones (any case)."""
+    return password.strip().lower() in _common()
 
 
 class TokenError(Exception):
@@ -104,26 +126,27 @@ def by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 
 
-def start_reset(email: str, link_for: Callable[[str], str], language: str) -> threading.Thread:
-    """Run `request_reset` in a background thread; what the view calls.
+def start_reset(email: str, url_root: str, language: str) -> threading.Thread | Job:
+    """Run `request_reset` in the background (an RQ job, or a thread); what the view calls.
 
-    The request's own work is then the same for every address (start a thread,
-    answer), so neither the answer nor its timing tells whether an account
-    exists; the lookup, token, rendering and SMTP all happen off the request.
-    `language` is the requester's locale, for the email's text.
+    The request's own work is then the same for every address (queue a job, answer), so
+    neither the answer nor its timing tells whether an account exists; the lookup, token,
+    rendering and SMTP all happen off the request. `url_root` is the site the user asked
+    (links are built under it), `language` their locale, for the email's text.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return background("microblog.jobs.request_password_reset", email, url_root, language)
 
-    def job() -> None:
-        with app.app_context(), force_locale(language):
-            try:
-                request_reset(email, link_for, sync=True)
-            except Exception:  # noqa: BLE001 - a background job has no one else to tell
-                app.logger.exception("Password reset request failed")
 
-    thread = threading.Thread(target=job, name="password-reset", daemon=True)
-    thread.start()
-    return thread
+def reset_link(url_root: str) -> Callable[[str], str]:
+    """Builds absolute reset links under `url_root` (scheme, host and script root of the
+    request), in any process: a job has no request to take them from."""
+    parts = urlsplit(url_root)
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+    )
+    return lambda token: adapter.build(
+        "auth.reset_password", {"token": token}, force_external=True
+    )
 
 
 def request_reset(
@@ -132,7 +155,7 @@ def request_reset(
     *,
     now: datetime | None = None,
     sync: bool = False,
-) -> threading.Thread | None:
+) -> threading.Thread | Job | None:
     """Email a reset link to the account with `email`, if there is one.
 
     Unknown addresses get the same work (a lookup, a token, both bodies rendered)

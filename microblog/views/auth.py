@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -39,9 +36,10 @@ def register() -> Response:
         return redirect(url_for("posts.index"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        accounts.register(form.username.data, form.email.data, form.password.data)
-        flash(_("Congratulations, you are now a registered user!"), "success")
-        return redirect(url_for("auth.login"), 303)
+        user = accounts.register(form.username.data, form.email.data, form.password.data)
+        sign_in(user)  # a new account is signed in at once
+        flash(_("Welcome to Microblog, %(username)s!", username=user.username), "success")
+        return redirect(url_for("posts.index"), 303)
     return _form_page("auth/register.html", form)
 
 
@@ -70,7 +68,8 @@ def logout() -> Response:
             sessions.end(current_user, ended)  # its cookies, remember-me too, stop working
         logout_user()
         session.clear()  # the whole session ends with it, its CSRF token included
-        return redirect(url_for("posts.index"), 303)
+        flash(_("You have been logged out."), "info")
+        return redirect(url_for("auth.login"), 303)
     if not current_user.is_authenticated:
         return redirect(url_for("posts.index"))
     return _form_page("auth/logout.html", form)
@@ -83,7 +82,7 @@ def reset_password_request() -> Response:
         return redirect(url_for("posts.index"))
     form = ResetPasswordRequestForm()
     if form.validate_on_submit():
-        passwords.start_reset(form.email.data, _reset_link_builder(), str(get_locale()))
+        passwords.start_reset(form.email.data, request.url_root, str(get_locale()))
         flash(_("Check your email for the instructions to reset your password."), "info")
         return redirect(url_for("auth.login"), 303)
     return _form_page("auth/reset_password_request.html", form)
@@ -104,16 +103,6 @@ def reset_password(token: str) -> Response:
         flash(_("Your password has been reset. You can now sign in."), "success")
         return redirect(url_for("auth.login"), 303)
     return _form_page("auth/reset_password.html", form)
-
-
-def _reset_link_builder() -> Callable[[str], str]:
-    """Builds absolute reset links for this request's host, also from another thread."""
-    adapter = current_app.create_url_adapter(request)
-
-    def link(token: str) -> str:
-        return adapter.build("auth.reset_password", {"token": token}, force_external=True)
-
-    return link
 
 
 def _reset_link_refusal(error: passwords.TokenError) -> str:
