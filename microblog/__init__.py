@@ -34,7 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     import jinja_partials
 
-    from microblog import database, email, i18n, links
+    from microblog import database, email, i18n, links, text
     from microblog.extensions import csrf, db, login, migrate
     from microblog.services import search
 
@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     jinja_partials.register_extensions(app)
     links.init_app(app)
+    text.init_app(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -57,6 +58,9 @@ BLUEPRINTS = ("api", *(f"views.{name}" for name in VIEWS))
 
 
 def register_blueprints(app: Flask) -> None:
+    from microblog import inputs
+
+    inputs.init_app(app)  # first: its `int` converter bounds the routes added below
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f"microblog.{name}").bp)
 

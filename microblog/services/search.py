@@ -90,10 +90,36 @@ def posts(text: str | None, page: object) -> Page[Item] | None:
     words = terms(text)
     if not words:
         return None
-    if is_sqlite(db.session.get_bind()):
-        # FTS5 strings in double quotes: a word is only ever a word (\w has no quote).
-        return SQLITE.page(page, query=" ".join(f'"{word}"' for word in words))
-    return POSTGRESQL.page(page, query=" & ".join(f"'{word}'" for word in words))
+    sqlite = is_sqlite(db.session.get_bind())
+    return (SQLITE if sqlite else POSTGRESQL).page(page, query=_query(words, sqlite))
+
+
+COUNT_MAX = 1000
+_SQLITE_MATCHES = select(_fts.c.rowid).where(_fts.c[FTS].op("MATCH")(bindparam("query")))
+_POSTGRESQL_MATCHES = select(Post.id).where(
+    func.to_tsvector(_SIMPLE, Post.body).op("@@")(func.to_tsquery(_SIMPLE, bindparam("query")))
+)
+
+
+def count(text: str | None) -> int:
+    """How many posts contain every word of `text`, counting up to COUNT_MAX + 1 (the
+    page says "more than 1,000"): a common word need not be counted through the index."""
+    words = terms(text)
+    if not words:
+        return 0
+    sqlite = is_sqlite(db.session.get_bind())
+    matches = _SQLITE_MATCHES if sqlite else _POSTGRESQL_MATCHES
+    capped = matches.limit(COUNT_MAX + 1).subquery()
+    return db.session.scalar(
+        select(func.count()).select_from(capped), {"query": _query(words, sqlite)}
+    )
+
+
+def _query(words: list[str], sqlite: bool) -> str:
+    """The engine's query for posts with every word, each quoted as a plain word."""
+    if sqlite:  # FTS5 strings in double quotes: a word is only ever a word (\w has no quote)
+        return " ".join(f'"{word}"' for word in words)
+    return " & ".join(f"'{word}'" for word in words)
 
 
 def reindex() -> None:

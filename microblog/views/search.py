@@ -26,4 +26,8 @@ def index() -> Response:
         status=200 if valid else 422,
         form=form,
         page=page,  # None: no words to look for (the page says why)
+        marks=search.terms(form.q.data) if valid else [],
+        # The count is for the page's heading: "older posts" fragments need none.
+        count=search.count(form.q.data) if page and not htmx.is_partial() else 0,
+        count_max=search.COUNT_MAX,
     )

@@ -35,5 +35,5 @@ def test_search_from_the_navbar_and_page_through(new_page, live_app, javascript,
 
     # Too long a search sent by hand (the box stops at 200 characters) gets an error.
     page.goto("/search?q=" + "tea+" * 60)
-    expect(page.locator("#search-form .invalid-feedback")).to_contain_text("200")
+    expect(page.locator("main .alert-danger")).to_contain_text("200")
     screenshot(page, "too-long")
