@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, select, text
 from werkzeug.security import generate_password_hash
 
@@ -98,7 +98,8 @@ def seed(
 ) -> dict[str, int]:
     now = utcnow()
     year = 365 * 24 * 3600
-    hashed = generate_password_hash(password)  # one hash for every demo account
+    # One hash for every demo account.
+    hashed = generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
     _insert(
         User,
         (

@@ -24,6 +24,10 @@ def _database_url() -> str:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # How new password hashes are made (a werkzeug `generate_password_hash` method). A hash
+    # names its own method, so a check reads it from the hash: changing this locks no one out.
+    # The tests use a cheap one; keep the slow default in production.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     SQLALCHEMY_DATABASE_URI = _database_url()
     REDIS_URL = os.environ.get("REDIS_URL") or None
     POSTS_PER_PAGE = int(os.environ.get("POSTS_PER_PAGE", 25))

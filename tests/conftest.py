@@ -62,6 +62,9 @@ def make_app(tmp_path, **overrides: object) -> Flask:  # noqa: ANN001
         "MAIL_SERVER": None,
         "REDIS_URL": None,
         "POSTS_PER_PAGE": 25,
+        # One PBKDF2 round instead of scrypt (~0.4 s a hash): users are made and log in
+        # in most tests.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
     config.update(overrides)
     app = create_app(config)

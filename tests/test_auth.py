@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from microblog.extensions import db
 from microblog.models import User
+from microblog.services import passwords
 from tests.conftest import PASSWORD
 
 
@@ -66,6 +67,17 @@ def test_register_refuses_duplicates(client, make_user):
     assert "Please use a different username." in response.text
     assert "Please use a different email address." in response.text
     assert len(db.session.scalars(select(User)).all()) == 1
+
+
+def test_new_hashes_follow_the_configured_method_and_old_ones_still_work(app, client, make_user):
+    bob = make_user("bob")  # hashed with the tests' cheap method (tests/conftest.py)
+    assert bob.password_hash.startswith("pbkdf2:sha256:1$")
+    app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2"
+    response = client.post("/auth/login", data={"username": "bob", "password": PASSWORD})
+    assert response.status_code == 303  # a hash names its own method
+    assert make_user("carol").password_hash.startswith("pbkdf2:sha256:2$")
+    # The stand-in account of an unknown address is hashed the same way.
+    assert passwords.decoy_hash("pbkdf2:sha256:2").startswith("pbkdf2:sha256:2$")
 
 
 def test_login_wrong_password(client, make_user):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ import jwt
 from flask import current_app, render_template
 from flask_babel import _
 from sqlalchemy import delete, func, select
+from werkzeug.security import generate_password_hash
 
 from microblog.email import background, send_email
 from microblog.extensions import db
@@ -36,8 +38,14 @@ if TYPE_CHECKING:
 PURPOSE = "reset_password"
 EXPIRES_IN = timedelta(minutes=10)
 ALGORITHM = "HS256"
-# Hashed for unknown addresses, so both answers cost the same (see `request_reset`).
-DECOY_HASH = "scrypt:32768:8:1$decoy$" + "0" * 128
+
+
+@cache
+def decoy_hash(method: str) -> str:
+    """The password hash of the stand-in account an unknown address gets (see
+    `request_reset`): made once per process and method the way real ones are now
+    (PASSWORD_HASH_METHOD), so the stand-in is fingerprinted like a real account."""
+    return generate_password_hash(secrets.token_urlsafe(32), method)
 
 
 PASSWORD_MIN = 8
@@ -163,7 +171,11 @@ def request_reset(
     the host; services do not read the request).
     """
     user = by_email(email)
-    target = user or User(id=0, username="", email=email, password_hash=DECOY_HASH)
+    if user is None:
+        decoy = decoy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+        target = User(id=0, username="", email=email, password_hash=decoy)
+    else:
+        target = user
     link = link_for(make_token(target, now=now))
     text_body = render_template("email/reset_password.txt", user=target, link=link)
     html_body = render_template("email/reset_password.html", user=target, link=link)
