@@ -21,7 +21,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
-graceful_timeout = 10
+# On SIGTERM (stop) or HUP (reload) a worker finishes its request in flight and sends the
+# emails it still has (worker_exit below); after this many seconds the master kills it.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = 2
 
 # Import the app once in the master and fork it: faster start, shared memory pages.
@@ -46,3 +48,12 @@ def post_fork(server, worker) -> None:  # noqa: ANN001
     with app.app_context():
         for engine in engines.engines.values():
             engine.dispose(close=False)
+
+
+def worker_exit(server, worker) -> None:  # noqa: ANN001
+    """A stopping worker sends the emails still in its outbox (no REDIS_URL: they are
+    threads of this process, gone with it), within the graceful timeout less a margin
+    to exit before the master's SIGKILL. Called in the master too, with nothing to send."""
+    from microblog import email
+
+    email.outbox.drain(max(1.0, worker.cfg.graceful_timeout - 2))

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import queue
 import sys
+import weakref
 from logging.handlers import QueueHandler, QueueListener, RotatingFileHandler, SMTPHandler
 from pathlib import Path
 
 from flask import Flask
+from flask.logging import default_handler
 
 FORMAT = "%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]"
 LOG_FILE = "microblog.log"
@@ -35,6 +38,17 @@ class _QueuedHandler(QueueHandler):
         self.listener = QueueListener(records, target, respect_handler_level=True)
         self.listener.start()
         atexit.register(self.close)  # flush queued error mails when the process ends
+        # A forked child (a gunicorn worker, the app preloaded) inherits this handler but
+        # not the listener thread: without one of its own, its error mails never leave.
+        listen_again = weakref.WeakMethod(self._listen_again)
+        os.register_at_fork(after_in_child=lambda: (method := listen_again()) and method())
+
+    def _listen_again(self) -> None:
+        if self.listener._thread is None:  # closed
+            return
+        self.queue = self.listener.queue = queue.SimpleQueue()
+        self.listener._thread = None
+        self.listener.start()
 
     def close(self) -> None:
         atexit.unregister(self.close)
@@ -96,6 +110,9 @@ def init_app(app: Flask) -> None:
     # `app.logger` is one logger per import name: an app built again in the same
     # process (tests, reloads) replaces the handlers of the previous one.
     remove_handlers(logger)
+    # Flask's own stderr handler would print every line a second time (to the same
+    # terminal or container log as LOG_TO_STDOUT): ours replace it.
+    logger.removeHandler(default_handler)
     for handler in (smtp_handler(app), output_handler(app)):
         if handler is not None:
             handler.microblog = True  # type: ignore[attr-defined]

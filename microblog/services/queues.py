@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,9 @@ from werkzeug.utils import import_string
 from microblog.models import Task
 from microblog.models.base import utcnow
 from microblog.services import tasks
+
+if TYPE_CHECKING:
+    from rq.job import Job
 
 
 class ThreadQueue:
@@ -80,6 +84,16 @@ class RQQueue:
             job_timeout=self.timeout,
             result_ttl=3600,
             failure_ttl=7 * 86400,
+        )
+
+    def send(self, job: str, *args: object) -> Job:
+        """A job with no Task row (an email): RQ runs it again, up to 3 times, when it
+        fails or its worker dies; after that it waits in the failed registry for a week
+        (`rq requeue`)."""
+        from rq import Retry
+
+        return self.queue.enqueue(
+            job, *args, retry=Retry(max=3), result_ttl=600, failure_ttl=7 * 86400
         )
 
     def lost(self, task: Task) -> str | None:
