@@ -18,6 +18,8 @@ from microblog.models.base import utcnow
 from microblog.services import follows
 from tests.conftest import PASSWORD
 
+GOOD_PASSWORD = "a long enough passphrase"
+
 
 @pytest.fixture
 def token_for(client: FlaskClient) -> Callable[[User], str]:
@@ -291,15 +293,27 @@ def test_a_page_of_users_costs_the_same_queries_for_3_or_40_users(
 
 
 def test_register_a_user(client) -> None:
-    body = {"username": "susan", "email": "susan@example.com", "password": "dog"}
+    body = {"username": "susan", "email": "susan@example.com", "password": GOOD_PASSWORD}
     response = client.post("/api/users", json=body)
     assert response.status_code == 201
     user = db.session.scalar(select(User).where(User.username == "susan"))
     assert response.headers["Location"].endswith(f"/api/users/{user.id}")
     assert response.json["email"] == "susan@example.com"
     assert response.json["post_count"] == 0
-    assert user.check_password("dog")
-    assert client.post("/api/tokens", auth=("susan", "dog")).status_code == 200
+    assert user.check_password(GOOD_PASSWORD)
+    assert client.post("/api/tokens", auth=("susan", GOOD_PASSWORD)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [("dog", "needs at least 8 characters"), ("password123", "too common")],
+)
+def test_register_refuses_weak_passwords(client, password, reason) -> None:
+    body = {"username": "susan", "email": "susan@example.com", "password": password}
+    response = client.post("/api/users", json=body)
+    assert_error(response, 400, "Bad Request")
+    assert reason in response.json["message"]
+    assert db.session.scalar(select(User)) is None
 
 
 @pytest.mark.parametrize(
@@ -352,11 +366,11 @@ def test_register_refuses_bad_bodies_with_400(client, body, content_type) -> Non
 
 def test_register_refuses_taken_username_and_email(client, make_user) -> None:
     make_user("susan", email="susan@example.com")
-    taken_name = {"username": "susan", "email": "new@example.com", "password": "x"}
+    taken_name = {"username": "susan", "email": "new@example.com", "password": GOOD_PASSWORD}
     response = client.post("/api/users", json=taken_name)
     assert_error(response, 400, "Bad Request")
     assert "username" in response.json["message"]
-    taken_email = {"username": "new", "email": "SUSAN@example.com", "password": "x"}
+    taken_email = {"username": "new", "email": "SUSAN@example.com", "password": GOOD_PASSWORD}
     response = client.post("/api/users", json=taken_email)
     assert_error(response, 400, "Bad Request")
     assert "email" in response.json["message"]
@@ -364,7 +378,8 @@ def test_register_refuses_taken_username_and_email(client, make_user) -> None:
 
 
 def test_register_keeps_about_me(client) -> None:
-    body = {"username": "susan", "email": "s@example.com", "password": "x", "about_me": "Hi!"}
+    body = {"username": "susan", "email": "s@example.com", "password": GOOD_PASSWORD}
+    body["about_me"] = "Hi!"
     response = client.post("/api/users", json=body)
     assert response.status_code == 201
     assert response.json["about_me"] == "Hi!"
@@ -452,9 +467,9 @@ def test_api_works_without_csrf_while_forms_still_need_it(client, make_user) -> 
     assert response.status_code == 400
     assert db.session.scalar(select(User).where(User.username == "webby")) is None
 
-    body = {"username": "susan", "email": "susan@example.com", "password": "dog"}
+    body = {"username": "susan", "email": "susan@example.com", "password": GOOD_PASSWORD}
     assert client.post("/api/users", json=body).status_code == 201
-    token = client.post("/api/tokens", auth=("susan", "dog")).json["token"]
+    token = client.post("/api/tokens", auth=("susan", GOOD_PASSWORD)).json["token"]
     headers = {"Authorization": f"Bearer {token}"}
     user_id = db.session.scalar(select(User.id).where(User.username == "susan"))
     response = client.put(f"/api/users/{user_id}", json={"about_me": "csrf-free"}, headers=headers)

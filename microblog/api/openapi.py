@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from microblog.api import bp, schemas
+from microblog.services import passwords
 from microblog.session import quiet
 
 JSON = "application/json"
@@ -178,7 +179,9 @@ COMPONENTS: dict[str, Any] = {
             "properties": {
                 "username": USERNAME,
                 "email": EMAIL,
-                "password": _text(schemas.PASSWORD_MAX, format="password"),
+                "password": _text(
+                    schemas.PASSWORD_MAX, format="password", minLength=passwords.PASSWORD_MIN
+                ),
                 "about_me": ABOUT_ME,
             },
         },

@@ -12,6 +12,7 @@ from flask_babel import _
 
 from microblog.forms import TEXT_MAX, USERNAME
 from microblog.models import User
+from microblog.services import passwords
 from microblog.services.counts import UserCounts
 from microblog.services.pagination import Page
 
@@ -35,12 +36,13 @@ class Text:
     username: bool = False
     email: bool = False
     nullable: bool = False
+    new_password: bool = False  # the rules of the registration form: long and uncommon
 
 
 NEW_USER = {
     "username": Text(USERNAME_MAX, required=True, username=True),
     "email": Text(EMAIL_MAX, required=True, email=True),
-    "password": Text(PASSWORD_MAX, required=True, strip=False),
+    "password": Text(PASSWORD_MAX, required=True, strip=False, new_password=True),
     "about_me": Text(TEXT_MAX, nullable=True),
 }
 USER_UPDATE = {
@@ -79,6 +81,12 @@ def _text(name: str, field: Text, value: Any) -> str | None:
         raise ValidationError(
             _("%(name)s is longer than %(max)d characters.", name=name, max=field.max_length)
         )
+    if field.new_password and len(value) < passwords.PASSWORD_MIN:
+        raise ValidationError(
+            _("%(name)s needs at least %(min)d characters.", name=name, min=passwords.PASSWORD_MIN)
+        )
+    if field.new_password and passwords.is_common(value):
+        raise ValidationError(_("This password is too common: choose another one."))
     if field.username and not USERNAME.regex.match(value):
         raise ValidationError(_("Use letters, digits, dots, dashes and underscores only."))
     if field.email:
