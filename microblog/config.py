@@ -30,6 +30,9 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     SQLALCHEMY_DATABASE_URI = _database_url()
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Seconds a queued task (an export) waits for a worker before it is failed, so that the
+    # user can start it again rather than wait for ever when no `rq worker` runs.
+    TASK_QUEUE_TIMEOUT = int(os.environ.get("TASK_QUEUE_TIMEOUT", 300))
     POSTS_PER_PAGE = int(os.environ.get("POSTS_PER_PAGE", 25))
     LANGUAGES = ["en", "es"]
     # Live translation of posts (Microsoft Translator, API v3); no key: no "Translate" link.

@@ -353,3 +353,28 @@ def test_a_queue_that_is_down_shows_a_failed_export_not_an_error(
     assert task_status(page.text) == "failed"
     assert "The job queue is unavailable" in page.text and "Try again" in page.text
     assert "Could not enqueue task" in caplog.text
+
+
+def test_a_task_queued_by_a_process_that_died_is_failed_after_the_queue_timeout(
+    app: Flask,
+    client: FlaskClient,
+    hx: Callable,
+    alice: User,
+    mailbox: Mailbox,
+) -> None:
+    """No thread of this process will start it: after TASK_QUEUE_TIMEOUT it can be retried."""
+    waiting = Task(id="t-orphan", name="export_posts", user_id=alice.id, status="queued")
+    waiting.created_at = utcnow() - timedelta(seconds=299)
+    db.session.add(waiting)
+    db.session.commit()
+    assert task_status(hx("GET", "/tasks/t-orphan/progress").text) == "queued"
+
+    waiting.created_at -= timedelta(seconds=2)
+    db.session.commit()
+    fragment = hx("GET", "/tasks/t-orphan/progress").text
+    assert task_status(fragment) == "failed" and "hx-trigger" not in fragment
+    assert "It never started." in fragment and "Try again" in fragment
+    client.post("/export_posts")
+    new = db.session.scalars(select(Task).where(Task.id != "t-orphan")).one()
+    assert task_status(wait_until_done(hx, new.id)) == "finished"
+    join_jobs(app)

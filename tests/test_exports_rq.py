@@ -275,3 +275,57 @@ def test_a_worker_killed_mid_job_leaves_a_failed_task_and_allows_a_retry(
     client.post("/export_posts")
     retry = latest_task(alice)
     assert retry.id != task.id and retry.status == "queued"
+
+
+def test_a_job_no_worker_picks_up_is_failed_and_can_be_started_again(
+    client: FlaskClient,
+    hx: Callable,
+    alice: User,
+    redis: Redis,
+    mailbox: Mailbox,
+) -> None:
+    """After TASK_QUEUE_TIMEOUT (300 s by default) the user stops waiting for a worker."""
+    client.post("/export_posts")
+    task = latest_task(alice)
+    queue = Queue(tasks.QUEUE_NAME, connection=redis)
+    backdate(task, 299)
+    assert task_status(hx("GET", f"/tasks/{task.id}/progress").text) == "queued"
+
+    backdate(task, 2)
+    fragment = hx("GET", f"/tasks/{task.id}/progress").text
+    assert task_status(fragment) == "failed" and "hx-trigger" not in fragment
+    assert "No worker picked it up in time." in fragment and "Try again" in fragment
+    assert "The export of your posts failed." in fragment
+    assert Job.fetch(task.id, connection=redis).get_status() == JobStatus.CANCELED
+    assert queue.count == 0  # a worker that comes up later will not run it
+
+    page = client.post("/export_posts", follow_redirects=True).text
+    assert "An export task is currently in progress" not in page
+    retry = latest_task(alice)
+    assert retry.id != task.id and queue.job_ids == [retry.id]
+    work(redis)
+    assert latest_task(alice).status == "finished"
+    assert db.session.get(Task, task.id).status == "failed"
+    assert len(mailbox.wait(1)) == 1
+
+
+def test_the_queue_timeout_is_a_setting(
+    app: Flask, client: FlaskClient, alice: User, redis: Redis
+) -> None:
+    app.config["TASK_QUEUE_TIMEOUT"] = 30
+    client.post("/export_posts")
+    backdate(latest_task(alice), 31)
+    page = client.get("/export_posts").text
+    assert task_status(page) == "failed" and "No worker picked it up in time." in page
+
+
+def test_with_redis_down_a_queued_export_still_times_out(
+    app: Flask, client: FlaskClient, alice: User, redis: Redis
+) -> None:
+    client.post("/export_posts")
+    task = latest_task(alice)
+    backdate(task, 301)
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.extensions.pop("microblog-tasks", None)
+    page = client.get("/export_posts").text
+    assert task_status(page) == "failed" and "No worker picked it up in time." in page

@@ -52,8 +52,9 @@ class ThreadQueue:
         thread = self.threads.get(task.id)
         if thread is not None and not thread.is_alive():
             return str(_l("It stopped unexpectedly."))
-        # Started by another process: it dies with it, unseen; give it the job timeout.
-        timeout = tasks.setting("TASK_TIMEOUT")
+        # Started by another process, which died before its thread began (or meanwhile
+        # runs it: its running status would show): no thread of ours will ever start it.
+        timeout = tasks.setting("TASK_QUEUE_TIMEOUT")
         if task.status == "queued" and _older_than(task.created_at, timeout):
             return str(_l("It never started."))
         return None
@@ -109,16 +110,27 @@ class RQQueue:
                 key = Worker.redis_worker_namespace_prefix + job.worker_name
                 if Worker.find_by_key(key, connection=self.connection) is None:
                     return str(_l("The worker running it stopped."))
+            if status == JobStatus.QUEUED and self._unclaimed(task):
+                job.cancel()  # a worker that comes up later must not start it
+                return str(_l("No worker picked it up in time."))
         except NoSuchJobError:
             if utcnow() - task.created_at < tasks.LAUNCH_GRACE:
                 return None
             return str(_l("The job queue lost it."))
         except RedisError:
             current_app.logger.warning("Redis unavailable: cannot check task %s", task.id)
-            return None
+            # Its job, if Redis kept it, finds the task failed and does nothing (tasks.run).
+            return str(_l("No worker picked it up in time.")) if self._unclaimed(task) else None
         if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED):
             return str(_l("The worker running it stopped."))
         return None
+
+    @staticmethod
+    def _unclaimed(task: Task) -> bool:
+        """Queued for longer than TASK_QUEUE_TIMEOUT: no worker runs, or none is free for
+        that long. The user is told and may start it again, instead of waiting for ever."""
+        timeout = tasks.setting("TASK_QUEUE_TIMEOUT")
+        return task.status == "queued" and _older_than(task.created_at, timeout)
 
 
 def queue_for(app: Flask) -> ThreadQueue | RQQueue:

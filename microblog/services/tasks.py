@@ -28,8 +28,9 @@ QUEUE_NAME = "microblog-tasks"
 NOTIFICATION = "task_progress"
 ACTIVE = ("queued", "running")
 # Config keys read with these defaults (seconds): the RQ job timeout, after which a running
-# task is surely dead; how long a queued task waits before the user is told no worker runs.
-DEFAULTS = {"TASK_TIMEOUT": 600, "TASK_WAITING_SECONDS": 10}
+# task is surely dead; how long a queued task waits before the user is told no worker runs;
+# how long it may wait for one at all before it is failed (and can be started again).
+DEFAULTS = {"TASK_TIMEOUT": 600, "TASK_WAITING_SECONDS": 10, "TASK_QUEUE_TIMEOUT": 300}
 LAUNCH_GRACE = timedelta(seconds=30)  # between committing a Task and its job reaching Redis
 
 # Sent after each committed progress step (sender: the app; task_id, progress, status).
