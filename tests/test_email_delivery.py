@@ -145,6 +145,33 @@ def test_sigterm_to_gunicorn_still_sends_the_reset_email(
     assert len(mailbox.messages) == 1
 
 
+def test_a_graceful_reload_sends_the_email_and_keeps_serving(
+    app: Flask, mailbox: Mailbox, bob: User, stopped_server: list[subprocess.Popen]
+) -> None:
+    """`systemctl reload` is HUP: new workers start, the old one finishes its email."""
+    port = free_port()
+    server = gunicorn(app, mailbox, port)
+    stopped_server.append(server)
+    url = f"http://127.0.0.1:{port}/auth/reset_password_request"
+    wait_until_up(url, server)
+    browser = requests.Session()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(url).text)
+    mailbox.delay = 3.0
+    data = {"email": "bob@example.com", "csrf_token": token.group(1)}
+    assert browser.post(url, data=data, allow_redirects=False, timeout=10).status_code == 303
+    os.kill(server.pid, signal.SIGHUP)
+
+    assert browser.get(url, timeout=10).status_code == 200  # served throughout
+    [mail] = mailbox.wait_for(1, timeout=15)
+    assert mail.rcpt_tos == ["bob@example.com"]
+    assert server.poll() is None
+    os.kill(server.pid, signal.SIGTERM)
+    output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert output.count("Worker exiting") == 2, output  # the old worker, then the new one
+    assert len(mailbox.messages) == 1
+
+
 def test_a_gunicorn_worker_emails_its_errors_to_the_admins(
     app: Flask, mailbox: Mailbox, stopped_server: list[subprocess.Popen]
 ) -> None:

@@ -56,3 +56,27 @@ def test_nginx_sends_hsts_on_https_for_every_answer() -> None:
     assert header and int(header.group(1)) >= 31536000  # at least a year
     # A location with add_header of its own would drop the server's (nginx does not merge).
     assert len(re.findall(r"^\s*add_header", https, re.MULTILINE)) == 1
+
+
+def seconds(pattern: str, text: str) -> int:
+    match = re.search(pattern, text, re.MULTILINE)
+    assert match, pattern
+    return int(match.group(1))
+
+
+def test_the_examples_stop_gracefully_and_wait_longer_than_gunicorn() -> None:
+    """Stop and reload leave gunicorn its graceful timeout; a kill sooner loses requests
+    in flight and the emails a worker still has to send."""
+    graceful = seconds(
+        r'"GUNICORN_GRACEFUL_TIMEOUT", (\d+)', (ROOT / "gunicorn.conf.py").read_text()
+    )
+    unit = (ROOT / "deploy/microblog.service").read_text()
+    assert "ExecReload=/bin/kill -s HUP $MAINPID" in unit
+    assert "KillMode=mixed" in unit  # SIGTERM to the master only, which stops its workers
+    assert seconds(r"^TimeoutStopSec=(\d+)$", unit) > graceful
+    compose = (ROOT / "docker-compose.yml").read_text()
+    web = compose[compose.index("  web:") : compose.index("  worker:")]
+    assert seconds(r"stop_grace_period: (\d+)s", web) > graceful
+    nginx = (ROOT / "deploy/nginx.conf").read_text()
+    assert "upstream microblog {" in nginx and "proxy_pass http://microblog;" in nginx
+    assert "down" in (ROOT / "deploy/README.md").read_text()
