@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_babel import _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 
 from microblog import htmx
 from microblog.extensions import db
@@ -62,6 +62,9 @@ def _wants_json() -> bool:
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Response:
     status = error.code or 500
+    if isinstance(error, BadHost):
+        # No URL can be built for a Host that does not parse: werkzeug's plain page.
+        return error.get_response()
     if _wants_json():
         response = jsonify(error=error.name, message=error.description)
         response.status_code = status

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from microblog import htmx
+from microblog.inputs import row_id
 from microblog.models import Post
 from microblog.services import posts, translation
 from microblog.services.listing import Item
@@ -32,7 +33,7 @@ def translate() -> Response:
     without JavaScript the same link is followed (GET) to a page with the translation."""
     if not translation.available():
         abort(404)
-    post = posts.by_id(request.args.get("post_id", type=int)) or abort(404)
+    post = posts.by_id(request.args.get("post_id", type=row_id)) or abort(404)
     try:
         text, status = translation.translate(post.body, post.language, _reader_language()), 200
     except translation.TranslationError:
