@@ -34,7 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     import jinja_partials
 
-    from microblog import database, email, i18n, links, text
+    from microblog import database, email, i18n, links, ratelimits, text
     from microblog.extensions import csrf, db, login, migrate
     from microblog.services import search
 
@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     migrations = str(ROOT / "migrations")
     migrate.init_app(app, db, directory=migrations, include_name=search.alembic_includes)
     csrf.init_app(app)
+    ratelimits.init_app(app)
     email.init_app(app)
     login.init_app(app)
     i18n.init_app(app)

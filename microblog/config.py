@@ -41,6 +41,25 @@ class Config:
     MS_TRANSLATOR_URL = os.environ.get(
         "MS_TRANSLATOR_URL", "https://api.cognitive.microsofttranslator.com"
     )
+    # Rate limits (microblog/ratelimits.py), in Flask-Limiter's notation: "10 per minute",
+    # several joined by ";". RATELIMIT_ENABLED is Flask-Limiter's own switch; off, it also
+    # turns off the sign-in delays below.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_API_TOKENS = os.environ.get("RATELIMIT_API_TOKENS", "10 per minute")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
+    RATELIMIT_RESET_REQUEST = os.environ.get("RATELIMIT_RESET_REQUEST", "5 per hour")
+    RATELIMIT_POST = os.environ.get("RATELIMIT_POST", "30 per minute")
+    RATELIMIT_MESSAGE = os.environ.get("RATELIMIT_MESSAGE", "30 per minute")
+    RATELIMIT_TRANSLATE = os.environ.get("RATELIMIT_TRANSLATE", "20 per minute")
+    RATELIMIT_SEARCH = os.environ.get("RATELIMIT_SEARCH", "60 per minute")
+    # After this many failed sign-ins in a row an account's sign-in pauses: first for
+    # LOGIN_DELAY_SECONDS, doubling with each further failure up to LOGIN_DELAY_MAX_SECONDS.
+    LOGIN_FAILURES_ALLOWED = int(os.environ.get("LOGIN_FAILURES_ALLOWED", 5))
+    LOGIN_DELAY_SECONDS = int(os.environ.get("LOGIN_DELAY_SECONDS", 5))
+    LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("LOGIN_DELAY_MAX_SECONDS", 900))
+    # Proxies in front of the app whose X-Forwarded-For and -Proto are trusted (nginx: 1).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
     LOG_TO_STDOUT = _bool("LOG_TO_STDOUT")
     LOG_DIR = os.environ.get("LOG_DIR") or str(ROOT / "logs")
 

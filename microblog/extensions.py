@@ -1,6 +1,8 @@
 """Flask extensions, created unbound; `create_app` binds them."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,7 @@ migrate = Migrate(render_as_batch=True)
 login = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Rate limits, per client address unless a view says otherwise (microblog/ratelimits.py).
+# If the shared storage (Redis) is unreachable, each process counts alone meanwhile instead
+# of failing requests.
+limiter = Limiter(get_remote_address, in_memory_fallback_enabled=True)

@@ -65,6 +65,9 @@ def make_app(tmp_path, **overrides: object) -> Flask:  # noqa: ANN001
         # One PBKDF2 round instead of scrypt (~0.4 s a hash): users are made and log in
         # in most tests.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        # Rate limits and sign-in delays would trip tests that log in or post many times;
+        # tests/test_limits.py turns them on (the app's own default is on).
+        "RATELIMIT_ENABLED": False,
     }
     config.update(overrides)
     app = create_app(config)

@@ -155,3 +155,55 @@ def test_form_post_needing_login_comes_back_to_the_form_page(client):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login?next=/index?page%3D2"
+
+
+# --- constant-time login: an unknown name costs one password-hash check too ---------------
+
+
+@pytest.fixture
+def hash_checks(monkeypatch) -> list[str]:  # noqa: ANN001
+    """The hashes werkzeug's check_password_hash is asked to check, in order."""
+    from microblog.models import user as user_module
+
+    checked: list[str] = []
+    real = user_module.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        checked.append(pwhash)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(user_module, "check_password_hash", counting)
+    return checked
+
+
+def _method(pwhash: str) -> str:
+    return pwhash.split("$", 1)[0]
+
+
+@pytest.mark.parametrize("username", ["nobody", "x" * 65, "no\x00body"])
+def test_unknown_username_costs_one_real_hash_check_on_the_form(
+    client, make_user, hash_checks, username
+):
+    bob = make_user("bob")
+    response = client.post("/auth/login", data={"username": "bob", "password": "wrong"})
+    assert response.status_code == 422 and len(hash_checks) == 1
+    hash_checks.clear()
+    client.post("/auth/login", data={"username": username, "password": "wrong"})
+    if "\x00" not in username:  # the form refuses a NUL before any check
+        assert len(hash_checks) == 1
+        # The decoy is a real hash made like the account's: the same method, the same cost.
+        assert _method(hash_checks[0]) == _method(bob.password_hash)
+        assert hash_checks[0] != bob.password_hash
+
+
+@pytest.mark.parametrize("username", ["nobody", "x" * 65, "no\x00body"])
+def test_unknown_username_costs_one_real_hash_check_on_the_api(
+    client, make_user, hash_checks, username
+):
+    bob = make_user("bob")
+    assert client.post("/api/tokens", auth=("bob", "wrong")).status_code == 401
+    assert len(hash_checks) == 1
+    hash_checks.clear()
+    assert client.post("/api/tokens", auth=(username, "wrong")).status_code == 401
+    assert len(hash_checks) == 1
+    assert _method(hash_checks[0]) == _method(bob.password_hash)

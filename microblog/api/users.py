@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from microblog.api import bp, schemas
 from microblog.api.auth import current_user, token_auth
-from microblog.extensions import db
+from microblog.extensions import db, limiter
 from microblog.models import User
+from microblog.ratelimits import setting
 from microblog.services import accounts, follows
 from microblog.services.counts import user_counts
 from microblog.services.pagination import paginate
@@ -91,6 +92,7 @@ def get_following(id: int) -> dict[str, Any]:
 
 @bp.post("/users")
 @quiet  # an API call is not a visit: no "last seen"
+@limiter.shared_limit(setting("RATELIMIT_REGISTER"), "register")  # with /auth/register
 def create_user() -> Response:
     data = _body(schemas.NEW_USER)
     if accounts.username_taken(data["username"]):

@@ -39,6 +39,10 @@ class User(UserMixin, db.Model):
     # Opaque API token (stored as its SHA-256) and its expiry; see services/tokens.py.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_expiration: Mapped[datetime | None]
+    # Failed sign-ins in a row, and until when the account's sign-in answers 429 after too
+    # many (services/accounts.py authenticate); a success or a new password clears both.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    login_delayed_until: Mapped[datetime | None]
 
     posts: WriteOnlyMapped[Post] = relationship(back_populates="author", passive_deletes=True)
     following: WriteOnlyMapped[User] = relationship(

@@ -187,7 +187,9 @@ def request_reset(
 
 def reset_password(user: User, password: str) -> None:
     """Set the new password; every earlier reset link and every signed-in session of the
-    user stop working with it."""
+    user stop working with it, and any sign-in delay earned by failed attempts ends."""
     user.set_password(password)
+    user.failed_logins = 0
+    user.login_delayed_until = None
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.commit()

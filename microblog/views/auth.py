@@ -17,6 +17,7 @@ from flask_babel import _, get_locale
 from flask_login import current_user, logout_user
 
 from microblog import htmx
+from microblog.extensions import limiter
 from microblog.forms import (
     EmptyForm,
     LoginForm,
@@ -24,6 +25,7 @@ from microblog.forms import (
     ResetPasswordForm,
     ResetPasswordRequestForm,
 )
+from microblog.ratelimits import setting
 from microblog.services import accounts, passwords, sessions
 from microblog.session import current_session_id, local_path, sign_in
 
@@ -31,6 +33,8 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @bp.route("/register", methods=["GET", "POST"])
+# One count with the API's POST /api/users: both make accounts.
+@limiter.shared_limit(setting("RATELIMIT_REGISTER"), "register", methods=["POST"])
 def register() -> Response:
     if current_user.is_authenticated:
         return redirect(url_for("posts.index"))
@@ -44,14 +48,16 @@ def register() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN"), methods=["POST"])
 def login() -> Response:
     next_page = local_path(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_page or url_for("posts.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.by_username(form.username.data)
-        if user is None or not user.check_password(form.password.data):
+        # A delayed account raises accounts.LoginDelayed: a 429 (views/errors.py).
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is None:
             form.password.errors.append(_("Invalid username or password"))
             return _form_page("auth/login.html", form, status=422)
         sign_in(user, remember=form.remember_me.data)
@@ -76,6 +82,7 @@ def logout() -> Response:
 
 
 @bp.route("/reset_password_request", methods=["GET", "POST"])
+@limiter.limit(setting("RATELIMIT_RESET_REQUEST"), methods=["POST"])
 def reset_password_request() -> Response:
     """The same answer whether or not the address has an account (no enumeration)."""
     if current_user.is_authenticated:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -12,12 +15,13 @@ from flask import (
     render_template,
     request,
 )
-from flask_babel import _
+from flask_babel import _, format_timedelta
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError, TooManyRequests
 
-from microblog import htmx
+from microblog import htmx, ratelimits
 from microblog.extensions import db
+from microblog.services import accounts
 
 bp = Blueprint("errors", __name__)
 
@@ -89,3 +93,25 @@ def internal_error(error: InternalServerError) -> Response:
     """Unhandled exceptions (already logged by Flask): roll back, then the friendly 500."""
     db.session.rollback()
     return http_error(error)
+
+
+@bp.app_errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests) -> Response:
+    """A throttled request (a rate limit, or an account's sign-in delay), in the three shapes:
+    when to try again, in words for people and in Retry-After for programs."""
+    seconds = ratelimits.retry_after(error)
+    message = _("Too many attempts. Try again in %(wait)s.", wait=_wait(seconds))
+    return http_error(TooManyRequests(message, retry_after=seconds))
+
+
+@bp.app_errorhandler(accounts.LoginDelayed)
+def login_delayed(error: accounts.LoginDelayed) -> Response:
+    return too_many_requests(TooManyRequests(retry_after=error.seconds))
+
+
+def _wait(seconds: int) -> str:
+    """A wait in words, "45 seconds" or "3 minutes": past a minute, rounded up to whole
+    minutes, so it never says to come back too early."""
+    if seconds > 60:
+        seconds = math.ceil(seconds / 60) * 60
+    return format_timedelta(timedelta(seconds=seconds))

@@ -18,7 +18,9 @@ from flask_babel import _
 from flask_login import current_user, login_required
 
 from microblog import htmx
+from microblog.extensions import limiter
 from microblog.forms import MessageForm
+from microblog.ratelimits import by_account, setting
 from microblog.services import accounts, messages
 from microblog.services import notifications as notes
 from microblog.session import quiet
@@ -40,6 +42,7 @@ def unread_badge() -> dict:
 
 @bp.route("/send_message/<recipient>", methods=["GET", "POST"])
 @login_required
+@limiter.limit(setting("RATELIMIT_MESSAGE"), key_func=by_account, methods=["POST"])
 def send(recipient: str) -> Response:
     user = accounts.by_username(recipient) or abort(404)
     if user.id == current_user.id:
@@ -97,6 +100,7 @@ def notifications() -> Response:
 
 @bp.get("/notifications/badge")
 @quiet  # every open tab polls it every 10 s
+@limiter.exempt  # polled: never throttled, whatever default limits are configured
 def badge() -> Response:
     """The hottest request: after the user load, one indexed lookup, no write, 204 if
     unchanged. Not `login_required`: logged out (or expired), it answers a terminal badge

@@ -7,7 +7,9 @@ from flask_babel import _
 from flask_login import current_user, login_required
 
 from microblog import htmx
+from microblog.extensions import limiter
 from microblog.forms import PostForm
+from microblog.ratelimits import by_account, setting
 from microblog.services import feed, posts
 
 bp = Blueprint("posts", __name__)
@@ -16,6 +18,7 @@ bp = Blueprint("posts", __name__)
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/index", methods=["GET", "POST"])
 @login_required
+@limiter.limit(setting("RATELIMIT_POST"), key_func=by_account, methods=["POST"])
 def index() -> Response:
     form = PostForm()
     if form.validate_on_submit():

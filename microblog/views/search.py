@@ -6,8 +6,10 @@ from flask import Blueprint, Response, request
 from flask_login import login_required
 
 from microblog import htmx
+from microblog.extensions import limiter
 from microblog.forms import SearchForm
 from microblog.links import keeps_query
+from microblog.ratelimits import by_account, setting
 from microblog.services import search
 
 bp = Blueprint("search", __name__)
@@ -15,6 +17,7 @@ bp = Blueprint("search", __name__)
 
 @bp.get("/search")
 @login_required
+@limiter.limit(setting("RATELIMIT_SEARCH"), key_func=by_account)
 @keeps_query("q")  # the pager stays on the same search
 def index() -> Response:
     form = SearchForm(formdata=request.args)

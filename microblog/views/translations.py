@@ -7,8 +7,10 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from microblog import htmx
+from microblog.extensions import limiter
 from microblog.inputs import row_id
 from microblog.models import Post
+from microblog.ratelimits import by_account, setting
 from microblog.services import posts, translation
 from microblog.services.listing import Item
 
@@ -28,6 +30,8 @@ def translatable(post: Item | Post) -> bool:
 
 @bp.route("/translate", methods=["GET", "POST"])
 @login_required
+# Both methods: GET is the same paid translation, reached without JavaScript.
+@limiter.limit(setting("RATELIMIT_TRANSLATE"), key_func=by_account)
 def translate() -> Response:
     """htmx POSTs here (CSRF in its header) and swaps the answer in under the post;
     without JavaScript the same link is followed (GET) to a page with the translation."""
