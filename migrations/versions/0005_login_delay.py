@@ -25,6 +25,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("user", schema=None) as batch_op:
+    # In place, never by copying the table (batch mode's way on SQLite): dropping the old
+    # "user" table with foreign keys on would delete every row that refers to it. SQLite
+    # drops a plain column itself since 3.35.
+    with op.batch_alter_table("user", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("login_delayed_until")
         batch_op.drop_column("failed_logins")
