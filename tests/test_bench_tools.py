@@ -143,3 +143,10 @@ def test_badge_rows_get_the_answers_they_expect_from_the_app(client, alice) -> N
     version = run.re.search(r"since=([0-9.eE+-]+)", badge)[1]
     assert get(unchanged.path.format(version=version), unchanged.headers).status_code == 204
     assert get(changed.path, changed.headers).status_code in changed.expect
+
+
+def test_the_bench_sets_every_rate_limit_far_above_its_load() -> None:
+    """Limits stay on under the bench, each set so that wrk is never throttled."""
+    from microblog.ratelimits import SETTINGS
+
+    assert set(run.BENCH_LIMITS) == set(SETTINGS)
