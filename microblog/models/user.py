@@ -34,6 +34,11 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     about_me: Mapped[str | None] = mapped_column(String(140))
+    # The uploaded picture's version (services/avatars.py), in its file names and URL; None:
+    # the identicon. A new upload or a removal changes it, so avatar URLs are cacheable.
+    avatar_version: Mapped[str | None] = mapped_column(String(32))
+    # The IANA zone the reader's times are shown in (i18n.py).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_read_time: Mapped[datetime | None]
     # Opaque API token (stored as its SHA-256) and its expiry; see services/tokens.py.
