@@ -70,6 +70,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@microblog.example")
     ADMINS = [a.strip() for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
+    # The same error (type and place) is emailed to the admins once per this many seconds.
+    ERROR_MAIL_INTERVAL_SECONDS = int(os.environ.get("ERROR_MAIL_INTERVAL_SECONDS", 600))
 
     # Pages live long without reloads: the CSRF token stays bound to the session.
     WTF_CSRF_TIME_LIMIT = None

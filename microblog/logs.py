@@ -6,7 +6,8 @@ on `app.logger` (with the traceback); these handlers pick it up.
 The SMTP handler sits behind a queue: `SMTPHandler.emit` talks to the mail
 server synchronously, and a slow or dead server must not hold up the 500 page
 (or any request). A background listener thread does the sending; failures are
-reported by `logging` on stderr, never raised.
+reported by `logging` on stderr, never raised. Admins get one email per distinct
+error per interval (`ErrorMailLimit`); the log keeps every occurrence.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import logging
 import os
 import queue
 import sys
+import threading
+import time
 import weakref
+from collections.abc import Callable
 from logging.handlers import QueueHandler, QueueListener, RotatingFileHandler, SMTPHandler
 from pathlib import Path
 
@@ -27,6 +31,56 @@ FORMAT = "%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]"
 LOG_FILE = "microblog.log"
 MAX_BYTES = 1024 * 1024
 BACKUP_COUNT = 10
+ERROR_MAIL_INTERVAL_SECONDS = 600
+
+
+class ErrorMailLimit(logging.Filter):
+    """Let through the first record of each distinct error per `interval` seconds.
+
+    A bug on a busy page, or a visitor hitting one URL in a loop, must not send the admins
+    thousands of identical emails (and get the sender throttled by the mail server): the
+    first email says what broke, the log file has every occurrence. An error is its
+    exception's type and the place it was raised (file and line), or, for a record with
+    no exception, the place it was logged and its message.
+
+    The memory is this process's only: each gunicorn worker mails an error once per
+    interval, so admins may get one email per worker; no store is shared for this.
+    """
+
+    MAX_KEYS = 1000  # distinct errors remembered; past that, the expired ones are dropped
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._sent: dict[tuple[str, ...], float] = {}
+        self._lock = threading.Lock()  # records come from every request thread
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key, now = error_key(record), self.clock()
+        with self._lock:
+            last = self._sent.get(key)
+            if last is not None and now - last < self.interval:
+                return False
+            if len(self._sent) >= self.MAX_KEYS:
+                self._sent = {k: t for k, t in self._sent.items() if now - t < self.interval}
+            self._sent[key] = now
+            return True
+
+
+def error_key(record: logging.LogRecord) -> tuple[str, ...]:
+    """What makes two records the same error: the exception's type and where it was
+    raised (the innermost frame of its traceback), else where and what was logged."""
+    error = record.exc_info[1] if record.exc_info else None
+    if error is None:
+        return (record.pathname, str(record.lineno), str(record.msg))
+    kind = f"{type(error).__module__}.{type(error).__qualname__}"
+    trace = error.__traceback__
+    if trace is None:
+        return (kind, record.pathname, str(record.lineno))
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    return (kind, trace.tb_frame.f_code.co_filename, str(trace.tb_lineno))
 
 
 class _QueuedHandler(QueueHandler):
@@ -79,6 +133,9 @@ def smtp_handler(app: Flask) -> logging.Handler | None:
     handler.setFormatter(logging.Formatter(FORMAT))
     queued = _QueuedHandler(handler)
     queued.setLevel(logging.ERROR)
+    # On the queue's side: queueing turns the exception into text, which has no type.
+    interval = config.get("ERROR_MAIL_INTERVAL_SECONDS", ERROR_MAIL_INTERVAL_SECONDS)
+    queued.addFilter(ErrorMailLimit(float(interval)))
     return queued
 
 

@@ -187,3 +187,77 @@ def test_building_the_app_again_replaces_its_handlers(tmp_path: Path, mailbox: M
     mailbox.wait_for(1)
     with pytest.raises(AssertionError, match="1 of 2 messages arrived"):
         mailbox.wait_for(2, timeout=1)
+
+
+def add_second_failing_route(app: Flask) -> None:
+    def other() -> str:
+        raise KeyError("another failure")
+
+    app.add_url_rule("/other", "other", other)
+
+
+def test_the_same_error_is_emailed_once_a_different_one_again(
+    app: Flask, client: FlaskClient, mailbox: Mailbox, log_dir: Path
+) -> None:
+    add_second_failing_route(app)
+    for url in ("/boom", "/boom", "/boom?again=1", "/other", "/boom"):
+        assert client.get(url).status_code == 500
+    # Mails leave in order: a repeat of /boom would arrive before /other's.
+    first, second = mailbox.wait_for(2)
+    assert "RuntimeError: kaboom 42" in first.message.get_content()
+    assert "KeyError: 'another failure'" in second.message.get_content()
+    with pytest.raises(AssertionError, match="2 of 3 messages arrived"):
+        mailbox.wait_for(3, timeout=1)
+    assert log_text(log_dir).count("RuntimeError: kaboom 42") == 4  # the log keeps them all
+
+
+def test_with_no_interval_every_error_is_emailed(
+    tmp_path: Path, app_config: dict, mailbox: Mailbox
+) -> None:
+    app = make_app(tmp_path, **{**app_config, "ERROR_MAIL_INTERVAL_SECONDS": 0})
+    add_failing_route(app)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/boom").status_code == 500
+    assert len(mailbox.wait_for(3)) == 3
+
+
+def raise_here(error: Exception) -> None:
+    raise error
+
+
+def record_of(error: Exception | None, message: str = "failed") -> logging.LogRecord:
+    exc_info = None
+    if error is not None:
+        try:
+            raise_here(error)
+        except Exception as raised:  # noqa: BLE001
+            exc_info = (type(raised), raised, raised.__traceback__)
+    return logging.LogRecord("microblog", logging.ERROR, __file__, 1, message, None, exc_info)
+
+
+def test_error_mail_limit_is_per_error_and_interval() -> None:
+    now = [1000.0]
+    limit = logs.ErrorMailLimit(600, clock=lambda: now[0])
+    assert limit.filter(record_of(RuntimeError("a")))
+    assert not limit.filter(record_of(RuntimeError("other words, same place")))
+    assert limit.filter(record_of(ValueError("a")))  # another type, raised at the same line
+    assert limit.filter(record_of(None, "no exception"))
+    assert not limit.filter(record_of(None, "no exception"))
+    assert limit.filter(record_of(None, "another message"))
+    now[0] += 599
+    assert not limit.filter(record_of(RuntimeError("a")))
+    now[0] += 1
+    assert limit.filter(record_of(RuntimeError("a")))  # the interval is over: mailed again
+
+
+def test_error_mail_limit_forgets_expired_errors_when_full() -> None:
+    now = [0.0]
+    limit = logs.ErrorMailLimit(10, clock=lambda: now[0])
+    for line in range(limit.MAX_KEYS):
+        record = record_of(None)
+        record.lineno = line
+        assert limit.filter(record)
+    now[0] = 20.0
+    assert limit.filter(record_of(None, "one more"))
+    assert len(limit._sent) == 1
