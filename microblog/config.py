@@ -85,4 +85,10 @@ class Config:
     SECURE_COOKIES = _bool("SECURE_COOKIES")
     # "Last seen" is written at most this often per user.
     LAST_SEEN_INTERVAL_SECONDS = 60
+    # Avatars (services/avatars.py): uploaded pictures are files under AVATAR_DIR, which
+    # every app server must share (a volume); Gravatar is another site, so opt-in only.
+    AVATAR_DIR = os.environ.get("AVATAR_DIR") or str(ROOT / "instance" / "avatars")
+    AVATAR_MAX_BYTES = int(os.environ.get("AVATAR_MAX_BYTES", 4 * 1024 * 1024))
+    AVATAR_GRAVATAR = _bool("AVATAR_GRAVATAR")
+    # Any request's body; the profile form's may be bigger (views/users.py).
     MAX_CONTENT_LENGTH = 1024 * 1024

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -15,7 +18,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from microblog.services import accounts, passwords
+from microblog.services import accounts, avatars, passwords
 
 TEXT_MAX = 140
 SEARCH_MAX = 200
@@ -97,15 +100,33 @@ class EditProfileForm(FlaskForm):
         validators=[TextOnly(), DataRequired(), Length(max=64), USERNAME],
     )
     about_me = TextAreaField(_l("About me"), validators=[TextOnly(), Length(max=TEXT_MAX)])
+    avatar = FileField(
+        _l("Picture"), render_kw={"accept": "image/png,image/jpeg,image/webp,image/gif"}
+    )
+    remove_avatar = BooleanField(_l("Remove picture"))
     submit = SubmitField(_l("Submit"))
 
     def __init__(self, user_id: int, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.user_id = user_id
+        limit = avatars.size_limit_text(current_app.config["AVATAR_MAX_BYTES"])
+        self.avatar.description = _("PNG, JPEG, WebP or GIF, at most %(size)s.", size=limit)
+        self.pictures: dict[int, bytes] | None = None  # the upload, once validated
 
     def validate_username(self, username: StringField) -> None:
         if accounts.username_taken(username.data, except_id=self.user_id):
             raise ValidationError(_l("Please use a different username."))
+
+    def validate_avatar(self, field: FileField) -> None:
+        """Decode the upload here, so that a refused one is an error next to its field."""
+        if field.data is None:
+            return
+        try:
+            self.pictures = avatars.process(
+                field.data.stream, current_app.config["AVATAR_MAX_BYTES"]
+            )
+        except avatars.AvatarRefused as refused:
+            raise ValidationError(str(refused)) from None
 
 
 class PostForm(FlaskForm):

@@ -1,26 +1,35 @@
-"""Response headers that every page carries: a strict Content-Security-Policy and friends."""
+"""Response headers that every page carries: a strict Content-Security-Policy and friends.
+
+Images come from this site only (avatars too: views/avatars.py), and `data:` for the small
+SVGs inside Bootstrap's stylesheet (form controls); Gravatar's host only when the site opts
+in to it (AVATAR_GRAVATAR).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: https://www.gravatar.com",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ]
-)
+GRAVATAR = "https://www.gravatar.com"
+
+
+def content_security_policy(gravatar: bool = False) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:" + (f" {GRAVATAR}" if gravatar else ""),
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def add_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", current_app.extensions["csp"])
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -28,4 +37,5 @@ def add_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["csp"] = content_security_policy(app.config.get("AVATAR_GRAVATAR", False))
     app.after_request(add_headers)

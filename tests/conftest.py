@@ -58,6 +58,7 @@ def make_app(tmp_path, **overrides: object) -> Flask:  # noqa: ANN001
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "AVATAR_DIR": str(tmp_path / "avatars"),  # uploaded pictures: never in the repo
         "SERVER_NAME": None,
         "MAIL_SERVER": None,
         "REDIS_URL": None,

@@ -170,7 +170,7 @@ def test_get_user_shows_counts_links_and_own_email_only(client, make_user, make_
         "self": f"/api/users/{susan.id}",
         "followers": f"/api/users/{susan.id}/followers",
         "following": f"/api/users/{susan.id}/following",
-        "avatar": susan.avatar(128),
+        "avatar": f"http://localhost/avatar/{susan.id}/128?v=id1",
     }
 
     seen_by_bob = api(bob, "GET", f"/api/users/{susan.id}").json

@@ -123,7 +123,7 @@ def user_dict(user: User, counts: UserCounts, me: User | None) -> dict[str, Any]
             "self": url_for("api.get_user", id=user.id),
             "followers": url_for("api.get_followers", id=user.id),
             "following": url_for("api.get_following", id=user.id),
-            "avatar": user.avatar(AVATAR_SIZE),
+            "avatar": user.avatar(AVATAR_SIZE, external=True),  # a URI for any client
         },
     }
     if me is not None and me.id == user.id:

@@ -6,7 +6,7 @@ from datetime import datetime
 from hashlib import md5
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
@@ -91,15 +91,27 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return self.password_hash is not None and check_password_hash(self.password_hash, password)
 
-    def avatar(self, size: int) -> str:
-        return avatar_url(self.email, size)
+    def avatar(self, size: int, *, external: bool = False) -> str:
+        return avatar_url(self.id, self.email, self.avatar_version, size, external=external)
 
     def get_id(self) -> str | None:
         """What the session and the remember-me cookie store: the sign-in's token."""
         return self.session_token
 
 
-def avatar_url(email: str, size: int) -> str:
-    """The Gravatar identicon for an email address."""
-    digest = md5(email.lower().encode("utf-8"), usedforsecurity=False).hexdigest()
-    return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={size}"
+# The version of the identicon's drawing (services/avatars.py): change it with the drawing.
+IDENTICON_VERSION = "id1"
+
+
+def avatar_url(
+    user_id: int, email: str, version: str | None, size: int, *, external: bool = False
+) -> str:
+    """Where a user's avatar is: served by the app (views/avatars.py), its version in the URL
+    so that a browser caches it for good. Gravatar only when the site opts in
+    (AVATAR_GRAVATAR) and the user has no picture of their own: it is another site, which
+    learns a hash of the email address and who reads the page."""
+    if version is None and current_app.config["AVATAR_GRAVATAR"]:
+        digest = md5(email.lower().encode("utf-8"), usedforsecurity=False).hexdigest()
+        return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s={size}"
+    v = version or IDENTICON_VERSION
+    return url_for("avatars.show", user_id=user_id, size=size, v=v, _external=external)

@@ -69,6 +69,7 @@ _PROFILE = select(
     _users.id,
     _users.username,
     _users.email,
+    _users.avatar_version,
     _users.about_me,
     _users.last_seen,
     *_social_columns(_users.id),
@@ -88,7 +89,7 @@ def profile(reader: User, username: str) -> tuple[Person, Social] | None:
     row = db.session.connection().execute(_PROFILE, params).first()
     if row is None:
         return None
-    return Person(*row[:5]), _social_of(*row[5:])
+    return Person(*row[:6]), _social_of(*row[6:])
 
 
 def _social_of(following: object, followers_count: int, following_count: int) -> Social:

@@ -3,7 +3,8 @@
 A list page shows 25 items, each with its id, body, time and author. Selecting those
 columns as rows costs a fraction of loading ORM objects (identity map, instance state, a
 joined author; measured in bench/RESULTS.md). `Item` and `Author` are what the row
-partials read (`post.author.username`, `post.author.avatar(48)`).
+partials read (`post.author.username`, `post.author.avatar(48)`: the avatar's URL is made
+from the author's id and avatar version, services/avatars.py).
 
 A list's statement selects the page's ids, newest first, walking an index (a "deferred
 join"), and reads those rows joined to their authors.
@@ -27,10 +28,11 @@ from microblog.services.pagination import Page, paginate_rows
 class Author:
     id: int
     username: str
-    email: str
+    email: str  # for the opt-in Gravatar only (AVATAR_GRAVATAR): never shown
+    avatar_version: str | None
 
-    def avatar(self, size: int) -> str:
-        return avatar_url(self.email, size)
+    def avatar(self, size: int, *, external: bool = False) -> str:
+        return avatar_url(self.id, self.email, self.avatar_version, size, external=external)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class Listing:
                 User.id,
                 User.username,
                 User.email,
+                User.avatar_version,
                 model.language if model is Post else null(),
             )
             .join(User, User.id == author_id)
@@ -95,5 +98,6 @@ class Listing:
 
 
 def _item(row: Row[Any]) -> Item:
-    item_id, body, timestamp, user_id, username, email, language = row
-    return Item(item_id, body, timestamp, Author(user_id, username, email), language)
+    item_id, body, timestamp, user_id, username, email, avatar_version, language = row
+    author = Author(user_id, username, email, avatar_version)
+    return Item(item_id, body, timestamp, author, language)

@@ -3,6 +3,7 @@
 # The modules, one blueprint each, that create_app registers (with the API's).
 VIEWS = (
     "auth",
+    "avatars",
     "errors",
     "exports",
     "messages",

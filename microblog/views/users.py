@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from microblog import htmx
 from microblog.forms import EditProfileForm, EmptyForm
 from microblog.models import User
-from microblog.services import accounts, feed, follows
+from microblog.services import accounts, avatars, feed, follows
 from microblog.views import errors
 
 bp = Blueprint("users", __name__)
+
+# The profile form's requests may be this many times AVATAR_MAX_BYTES: a picture well over
+# its limit is then refused next to its field, keeping what else was typed; a bigger
+# request is a 413 (`too_large`).
+UPLOAD_ROOM = 4
+
+
+@bp.url_value_preprocessor
+def _room_for_a_picture(endpoint: str | None, values: dict | None) -> None:
+    """Raise the body's limit for the profile form, which carries a picture. Here because
+    URL value preprocessors run before every before_request hook, and CSRF's (app-wide)
+    reads the body."""
+    if endpoint == "users.edit_profile":
+        request.max_content_length = UPLOAD_ROOM * current_app.config["AVATAR_MAX_BYTES"]
 
 
 def _user_or_404(username: str) -> User:
@@ -57,10 +72,23 @@ def edit_profile() -> Response:
     form = EditProfileForm(current_user.id, obj=current_user if request.method == "GET" else None)
     if form.validate_on_submit():
         accounts.update_profile(current_user, form.username.data, form.about_me.data)
+        if form.pictures:
+            avatars.replace(current_user, form.pictures)
+        elif form.remove_avatar.data:
+            avatars.remove(current_user)
         flash(_("Your changes have been saved."), "success")
         return redirect(url_for("users.edit_profile"), 303)
     status = 422 if form.errors else 200
     return htmx.render("edit_profile.html", "partials/profile_form.html", status=status, form=form)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Response:
+    """Only the profile form takes files: a request too big to read is a picture far over
+    its limit, so say what the limit is, where the user acted."""
+    limit = avatars.size_limit_text(current_app.config["AVATAR_MAX_BYTES"])
+    message = _("This picture is too large: at most %(size)s.", size=limit)
+    return errors.refuse(message, 413, url_for("users.edit_profile"))
 
 
 @bp.post("/follow/<username>")
