@@ -7,7 +7,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -18,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from microblog.i18n import time_zones
 from microblog.services import accounts, avatars, passwords
 
 TEXT_MAX = 140
@@ -104,11 +112,14 @@ class EditProfileForm(FlaskForm):
         _l("Picture"), render_kw={"accept": "image/png,image/jpeg,image/webp,image/gif"}
     )
     remove_avatar = BooleanField(_l("Remove picture"))
+    # validate_choice off: `validate_timezone` refuses other values with a message of ours.
+    timezone = SelectField(_l("Time zone"), validate_choice=False, default="UTC")
     submit = SubmitField(_l("Submit"))
 
     def __init__(self, user_id: int, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.user_id = user_id
+        self.timezone.choices = [(name, name.replace("_", " ")) for name in time_zones()]
         limit = avatars.size_limit_text(current_app.config["AVATAR_MAX_BYTES"])
         self.avatar.description = _("PNG, JPEG, WebP or GIF, at most %(size)s.", size=limit)
         self.pictures: dict[int, bytes] | None = None  # the upload, once validated
@@ -127,6 +138,10 @@ class EditProfileForm(FlaskForm):
             )
         except avatars.AvatarRefused as refused:
             raise ValidationError(str(refused)) from None
+
+    def validate_timezone(self, field: SelectField) -> None:
+        if field.data not in time_zones():
+            raise ValidationError(_l("Choose a time zone from the list."))
 
 
 class PostForm(FlaskForm):

@@ -46,9 +46,11 @@ def register(username: str, email: str, password: str) -> User:
     return user
 
 
-def update_profile(user: User, username: str, about_me: str) -> None:
+def update_profile(user: User, username: str, about_me: str, timezone: str | None = None) -> None:
     user.username = username
     user.about_me = about_me or None
+    if timezone is not None:
+        user.timezone = timezone
     db.session.commit()
 
 

@@ -69,12 +69,14 @@ def popup(username: str) -> Response:
 @bp.route("/edit_profile", methods=["GET", "POST"])
 @login_required
 def edit_profile() -> Response:
-    form = EditProfileForm(current_user.id, obj=current_user if request.method == "GET" else None)
+    obj = current_user if request.method == "GET" else None
+    form = EditProfileForm(current_user.id, obj=obj, timezone=current_user.timezone)
     if form.validate_on_submit():
-        accounts.update_profile(current_user, form.username.data, form.about_me.data)
+        data = form.data
+        accounts.update_profile(current_user, data["username"], data["about_me"], data["timezone"])
         if form.pictures:
             avatars.replace(current_user, form.pictures)
-        elif form.remove_avatar.data:
+        elif data["remove_avatar"]:
             avatars.remove(current_user)
         flash(_("Your changes have been saved."), "success")
         return redirect(url_for("users.edit_profile"), 303)
