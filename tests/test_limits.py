@@ -145,6 +145,8 @@ def test_each_limited_api_endpoint_answers_json(client: FlaskClient, name: str) 
         "error": "Too Many Requests",
         "message": "Too many attempts. Try again in 1 minute.",
     }
+    document = client.get("/api/openapi.json").json
+    assert "Retry-After" in document["paths"][url]["post"]["responses"]["429"]["headers"]
 
 
 def test_registration_is_one_count_for_the_form_and_the_api(client: FlaskClient) -> None:

@@ -43,6 +43,18 @@ ERRORS = {
     "403": _error("You may only change your own account."),
     "404": _error("No such user."),
     "413": _error("The body is larger than MAX_CONTENT_LENGTH (1 MiB by default)."),
+    "429": {
+        **_error(
+            "Too many attempts from this address, or too many failed sign-ins to this "
+            "account (RATELIMIT_* and LOGIN_* settings); the message says when to try again."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
 }
 BEARER = [{"bearerAuth": []}]
 USER_ID = {
@@ -213,7 +225,11 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Get a token (valid one hour; the same one while it has a minute left).",
             "security": [{"basicAuth": []}],
-            "responses": {"200": _json(_ref("Token"), "Your token."), "401": ERRORS["401"]},
+            "responses": {
+                "200": _json(_ref("Token"), "Your token."),
+                "401": ERRORS["401"],
+                "429": ERRORS["429"],
+            },
         },
         "delete": {
             "summary": "Revoke your token at once.",
@@ -239,6 +255,7 @@ PATHS: dict[str, Any] = {
                 },
                 "400": ERRORS["400"],
                 "413": ERRORS["413"],
+                "429": ERRORS["429"],
             },
         },
     },
