@@ -8,7 +8,9 @@ COPY pyproject.toml README.md ./
 COPY microblog ./microblog
 RUN pip install --no-cache-dir .
 COPY . .
-RUN useradd --create-home microblog && chown -R microblog /app
+# instance/avatars: uploaded profile pictures (AVATAR_DIR), a volume in docker-compose.yml.
+RUN useradd --create-home microblog && mkdir -p /app/instance/avatars \
+    && chown -R microblog /app
 USER microblog
 EXPOSE 8000
 CMD ["./boot.sh"]
