@@ -46,19 +46,26 @@ def free_port() -> int:
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Received] = []
-        self.delay = 0.0  # seconds each DATA takes: set it to play a slow mail server
+        # Seconds each DATA takes at most, to play a slow mail server; `release()` ends it.
+        self.delay = 0.0
+        self._released = threading.Event()
         self._arrived = threading.Condition()
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        deadline = time.monotonic() + self.delay
+        while time.monotonic() < deadline and not self._released.is_set():
+            await asyncio.sleep(0.02)
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._arrived:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
+
+    def release(self) -> None:
+        """From now on the slow server answers at once (mail held back goes through too)."""
+        self._released.set()
 
     def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[Received]:
         """Block until `count` messages arrived (mail is sent in the background)."""

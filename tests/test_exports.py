@@ -216,7 +216,7 @@ def test_concurrent_clicks_start_one_export(
     mailbox: Mailbox,
 ) -> None:
     """A double click, or two tabs: the requests race, one export starts."""
-    mailbox.delay = 2  # a slow mail server keeps the export running while the clicks land
+    mailbox.delay = 30  # a slow mail server keeps the export running while the clicks land
     clients = [app.test_client() for _ in range(6)]
     barrier = threading.Barrier(len(clients))
     statuses: list[int] = []
@@ -232,6 +232,7 @@ def test_concurrent_clicks_start_one_export(
         thread.start()
     for thread in threads:
         thread.join(30)
+    mailbox.release()
     join_jobs(app)
     assert statuses == [303] * len(clients)
     db.session.expire_all()

@@ -71,7 +71,10 @@ def translator() -> Iterator[Translator]:
     state = Translator()
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(state))
     state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: `shutdown()` waits for the loop to look (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield state
     server.shutdown()

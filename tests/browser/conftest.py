@@ -26,6 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # The app is on 127.0.0.1; any other host (Gravatar's avatars, say) is not found at once:
+    # an offline resolver can take 5 s to give up, holding back the page's load event.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parent / "screenshots"
@@ -57,7 +60,10 @@ def live_app(tmp_path) -> Iterator[Flask]:  # noqa: ANN001
 @pytest.fixture
 def live_server(live_app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: `shutdown()` waits for the loop to look (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

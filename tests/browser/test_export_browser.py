@@ -23,7 +23,8 @@ from tests.mailbox import Mailbox
 @pytest.fixture
 def live_app(tmp_path, mailbox: Mailbox) -> Iterator[Flask]:  # noqa: ANN001
     """The browser harness's app, sending mail to the loopback SMTP server."""
-    mailbox.delay = 2.5  # a slow mail server: the export stays "running" long enough to watch
+    # A slow mail server: the export stays "running" until the test releases the mail.
+    mailbox.delay = 30
     app = make_app(
         tmp_path, WTF_CSRF_ENABLED=True, TESTING=False, EXPORT_BATCH_SIZE=10, **mailbox.config()
     )
@@ -38,6 +39,7 @@ def live_app(tmp_path, mailbox: Mailbox) -> Iterator[Flask]:  # noqa: ANN001
         )
         db.session.commit()
     yield app
+    mailbox.release()
     queue = queues.queue_for(app)
     assert isinstance(queue, queues.ThreadQueue)
     queue.join()
@@ -77,6 +79,7 @@ def test_export_progress_finishes_by_itself(
     expect(page.locator("#flashes")).to_contain_text("Exporting your posts")
     expect(page.locator("#task-progress progress")).to_be_visible()
     screenshot(page, "running")
+    mailbox.release()  # the mail goes out: the export finishes
 
     if javascript:
         page.evaluate("window.stillTheSamePage = true")
@@ -87,7 +90,7 @@ def test_export_progress_finishes_by_itself(
             "Your posts were exported: check your email for the file."
         )
         polls = len(progress_requests)
-        time.sleep(2.5)
+        time.sleep(1.5)  # longer than a poll's delay (1 s)
         assert len(progress_requests) == polls  # the finished state stops polling
     else:
         expect(page.get_by_role("link", name="Refresh")).to_be_visible()
@@ -112,7 +115,6 @@ def test_export_again_while_running_is_refused(
     screenshot,
     mailbox: Mailbox,  # noqa: ANN001
 ) -> None:
-    mailbox.delay = 10  # a very slow mail server: the export is surely still running below
     page = new_page(javascript=javascript)
     log_in(page)
     page.goto("/user/alice")
