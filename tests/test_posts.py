@@ -65,16 +65,17 @@ def test_post_of_140_unicode_characters_is_kept(client, alice):
 
 
 @pytest.mark.parametrize(
-    "data",
-    [{"post": "a\x00b"}, {"post": ["one", "two"]}],
+    ("data", "status", "stored"),
+    [
+        ({"post": "a\x00b"}, 422, []),  # refused next to the field
+        ({"post": ["one", "two"]}, 303, ["one"]),  # a repeated field: its first value
+    ],
     ids=["nul", "repeated-field"],
 )
-def test_odd_input_never_500(client, alice, data):
+def test_odd_input_never_500(client, alice, data, status, stored):
     response = client.post("/index", data=data)
-    assert response.status_code in (303, 422)
-    assert post_count() <= 1
-    if response.status_code == 422:
-        assert post_count() == 0
+    assert response.status_code == status
+    assert list(db.session.scalars(select(Post.body))) == stored
 
 
 def test_file_sent_to_text_field_is_refused(client, alice, tmp_path):
@@ -124,10 +125,7 @@ def test_pagination_and_fragment_parity(client, hx, thirty_posts, url):
     assert "post number 00" in first and "post number 24" in first
     assert "post number 25" not in first
     sep = "&" if "?" in url else "?"
-    assert (
-        f'href="{url}{sep}page=2"' in first
-        or f'href="{url.replace("/index", "/index")}{sep}page=2"' in first
-    )
+    assert f'href="{url}{sep}page=2"' in first  # "older posts": the same list, page 2
     fragment = hx("GET", f"{url}{sep}page=2")
     assert fragment.status_code == 200
     assert "<html" not in fragment.text and "<nav" not in fragment.text
