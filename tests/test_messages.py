@@ -19,8 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask, g, request_started
-from flask.testing import FlaskClient
+from flask import Flask
 from sqlalchemy import event, func, select
 
 from microblog.extensions import db
@@ -28,6 +27,7 @@ from microblog.models import Message, Notification, User
 from microblog.models.base import utcnow
 from microblog.services import messages
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
+from tests.conftest import PASSWORD
 
 HX = {"HX-Request": "true"}
 BADGE_URL = re.compile(r'<span id="unread-badge"[^>]*hx-get="([^"]+)"')
@@ -36,23 +36,6 @@ BADGE_URL = re.compile(r'<span id="unread-badge"[^>]*hx-get="([^"]+)"')
 @pytest.fixture
 def app_config() -> dict:
     return {"POSTS_PER_PAGE": 3}
-
-
-@pytest.fixture(autouse=True)
-def user_per_request(app: Flask):
-    """Load the logged-in user afresh on every request, as in production.
-
-    The `app` fixture keeps one app context pushed for the whole test, so `g` (where
-    Flask-Login caches the current user) would otherwise outlive a request and leak
-    from one test client to another.
-    """
-
-    def forget(sender: Flask, **extra: object) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 @pytest.fixture
@@ -75,16 +58,6 @@ def make_message(app: Flask) -> Callable[..., Message]:
         return message
 
     return factory
-
-
-def as_user(app: Flask, user: User) -> FlaskClient:
-    """A second browser: its own cookie jar, logged in as `user`."""
-    other = app.test_client()
-    response = other.post(
-        "/auth/login", data={"username": user.username, "password": "correct horse battery staple"}
-    )
-    assert response.status_code == 303
-    return other
 
 
 def stored_bodies(recipient: User) -> list[str]:
@@ -220,9 +193,11 @@ def test_sending_to_yourself_is_refused(client, hx, alice):
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
 
 
-def test_message_text_is_escaped(client, alice, bob):
+def test_message_text_is_escaped(client, login, alice, bob):
     client.post("/send_message/bob", data={"message": "<b>bold</b> & <script>x()</script>"})
-    page = as_user(client.application, bob).get("/messages").text
+    client.post("/auth/logout")
+    login(bob)
+    page = client.get("/messages").text
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;x()&lt;/script&gt;" in page
     assert "<script>x()" not in page
 
@@ -530,18 +505,8 @@ class TestCsrf:
         return {"WTF_CSRF_ENABLED": True}
 
     @pytest.fixture
-    def token(self, client, make_user, bob) -> str:
-        alice = make_user("alice")
-        login_form = client.get("/auth/login").text
-        response = client.post(
-            "/auth/login",
-            data={
-                "username": alice.username,
-                "password": "correct horse battery staple",
-                "csrf_token": CSRF_INPUT.search(login_form).group(1),
-            },
-        )
-        assert response.status_code == 303
+    def token(self, client, alice, bob) -> str:
+        """Alice signed in through the form (conftest's `login` sends its CSRF token)."""
         return CSRF_INPUT.search(client.get("/send_message/bob").text).group(1)
 
     def test_send_without_a_token_is_refused(self, client, hx, token, bob):
@@ -622,7 +587,7 @@ class WebClient:
     def login(self, username: str) -> None:
         data = {
             "username": username,
-            "password": "correct horse battery staple",
+            "password": PASSWORD,
             "csrf_token": self.token("/auth/login"),
         }
         assert self.open("POST", "/auth/login", data)[0] == 303
