@@ -34,7 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     import jinja_partials
 
-    from microblog import database, email, i18n, links, ratelimits, text
+    from microblog import database, email, fields, i18n, links, ratelimits, text
     from microblog.extensions import csrf, db, login, migrate
     from microblog.services import search
 
@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     jinja_partials.register_extensions(app)
     links.init_app(app)
     text.init_app(app)
+    fields.init_app(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
