@@ -88,15 +88,14 @@ def javascript(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def new_page(browser, live_server: str) -> Iterator[Callable]:  # noqa: ANN001
-    """Open a fresh browser context (its own cookies) and return a page in it."""
+    """Open a fresh browser context (its own cookies) and return a page in it; `options`
+    go to the context (a `viewport`, `has_touch` and `is_mobile` for a phone)."""
     contexts = []
 
-    def open_page(javascript: bool = True):  # noqa: ANN202
+    def open_page(javascript: bool = True, **options: object):  # noqa: ANN202
+        settings = {"locale": "en-US", "viewport": {"width": 1100, "height": 900}, **options}
         context = browser.new_context(
-            java_script_enabled=javascript,
-            base_url=live_server,
-            locale="en-US",
-            viewport={"width": 1100, "height": 900},
+            java_script_enabled=javascript, base_url=live_server, **settings
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
