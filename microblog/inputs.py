@@ -6,7 +6,8 @@ Views never check these one by one:
   so a NUL in the path is a 404 (no page has such a name) and one in the query string or
   a header a 400 (RFC 9110 forbids it in a header anyway). Form fields are left to their
   form: `forms.TextOnly` refuses NUL with an error next to the field, which a 400 page
-  would lose.
+  would lose. So is Authorization to the API's auth, whose refusal is a 401 that says
+  how to authenticate (WWW-Authenticate).
 - Ids are 32-bit INTEGER columns: the `int` URL converter of every route matches
   0..2**31-1 only, so a larger number is a 404 before any query (SQLite overflows at
   2**63, PostgreSQL at 2**31). `row_id` does the same for an id in the query string.
@@ -24,6 +25,7 @@ from flask_babel import _
 from werkzeug.routing import IntegerConverter
 
 NUL = "\x00"
+HEADERS_CHECKED_ELSEWHERE = {"authorization"}
 ID_MAX = 2**31 - 1  # the largest value of an INTEGER column (every id)
 MAX_JSON_DEPTH = 32
 
@@ -79,7 +81,12 @@ def refuse_nul() -> None:
     if NUL in request.path:
         abort(404)
     in_query = any(NUL in key or NUL in value for key, value in request.args.items(multi=True))
-    if in_query or any(NUL in value for value in request.headers.values()):
+    in_headers = any(
+        NUL in value
+        for name, value in request.headers.items()
+        if name.lower() not in HEADERS_CHECKED_ELSEWHERE
+    )
+    if in_query or in_headers:
         abort(400, description=_("The request contains a NUL character, which is not allowed."))
 
 
