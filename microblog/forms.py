@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,6 +12,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -144,7 +148,30 @@ class EditProfileForm(FlaskForm):
             raise ValidationError(_l("Choose a time zone from the list."))
 
 
-class PostForm(FlaskForm):
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,32}")
+
+
+class SubmissionKeyForm(FlaskForm):
+    """A form whose every rendering carries a random key, stored with what it creates.
+
+    The same form sent twice (a double click, a resent POST, Back and send again) carries
+    the same key, so the second sending finds the first one's row instead of adding one.
+    """
+
+    submission_key = HiddenField(default=new_submission_key)
+
+    @property
+    def key(self) -> str | None:
+        """The key sent, if it looks like one of ours; anything else deduplicates nothing."""
+        value = self.submission_key.data
+        return value if isinstance(value, str) and SUBMISSION_KEY.fullmatch(value) else None
+
+
+class PostForm(SubmissionKeyForm):
     post = TextAreaField(
         _l("Say something"),
         filters=[_strip],
@@ -181,7 +208,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Reset Password"))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(SubmissionKeyForm):
     message = TextAreaField(
         _l("Message"),
         filters=[_strip],

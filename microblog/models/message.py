@@ -19,6 +19,8 @@ class Message(db.Model):
     __table_args__ = (
         # "Received by X, newest first" and "unread since T".
         Index("ix_message_recipient_id_timestamp", "recipient_id", "timestamp"),
+        # One message per form, as for posts (migration 0007).
+        Index("ix_message_sender_id_submission_key", "sender_id", "submission_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,6 +28,8 @@ class Message(db.Model):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(String(140))
     timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+    # The random key of the form that sent it (forms.SubmissionKey).
+    submission_key: Mapped[str | None] = mapped_column(String(32))
 
     author: Mapped[User] = relationship(foreign_keys=[sender_id], back_populates="messages_sent")
     recipient: Mapped[User] = relationship(

@@ -24,6 +24,9 @@ class Post(db.Model):
         # Explore and every timeline's order (timestamp, then id): a page's ids come from
         # this index alone, deep pages included (migration 0002).
         Index("ix_post_timestamp_id", "timestamp", "id"),
+        # One post per form: the same submission key twice is the same post (a double
+        # click, a resent POST), whichever worker sees it second (migration 0007).
+        Index("ix_post_user_id_submission_key", "user_id", "submission_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +34,8 @@ class Post(db.Model):
     timestamp: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     language: Mapped[str | None] = mapped_column(String(5))
+    # The random key of the form that wrote it (forms.SubmissionKey); NULL from the API.
+    submission_key: Mapped[str | None] = mapped_column(String(32))
 
     author: Mapped[User] = relationship(back_populates="posts")
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.extensions import db
@@ -34,6 +35,7 @@ from microblog.services import notifications
 from microblog.services.listing import Item, Listing
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
 from microblog.services.pagination import Page
+from microblog.services.posts import REPLAY_WINDOW
 
 
 class MessageError(ValueError):
@@ -62,15 +64,51 @@ def refresh_unread(user_id: int) -> int:
     return count
 
 
-def send(sender: User, recipient: User, body: str) -> Message:
+def send(sender: User, recipient: User, body: str, submission_key: str | None = None) -> Message:
+    """Send a message, once per sending (as posts.create): the same submission key, or the
+    same words as the sender's latest message to this recipient, younger than
+    posts.REPLAY_WINDOW, get the message already stored."""
     if sender.id == recipient.id:
         raise MessageError("You cannot send a private message to yourself.")
-    message = Message(sender_id=sender.id, recipient_id=recipient.id, body=body)
+    message = _by_submission(sender.id, submission_key) or _replay(sender, recipient, body)
+    if message is not None:
+        return message
+    message = Message(
+        sender_id=sender.id, recipient_id=recipient.id, body=body, submission_key=submission_key
+    )
     db.session.add(message)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form, sent at the same moment through another worker
+        db.session.rollback()
+        if (message := _by_submission(sender.id, submission_key)) is None:
+            raise
+        return message
     refresh_unread(recipient.id)
     db.session.commit()
     return message
+
+
+def _replay(sender: User, recipient: User, body: str) -> Message | None:
+    latest = db.session.scalar(
+        select(Message)
+        .where(Message.sender_id == sender.id, Message.recipient_id == recipient.id)
+        .order_by(Message.timestamp.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.body == body and latest.timestamp > utcnow() - REPLAY_WINDOW:
+        return latest
+    return None
+
+
+def _by_submission(sender_id: int, submission_key: str | None) -> Message | None:
+    if submission_key is None:
+        return None
+    return db.session.scalar(
+        select(Message).where(
+            Message.sender_id == sender_id, Message.submission_key == submission_key
+        )
+    )
 
 
 def mark_read(user: User) -> datetime | None:

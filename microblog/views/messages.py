@@ -53,7 +53,8 @@ def send(recipient: str) -> Response:
         )
     form = MessageForm()
     if form.validate_on_submit():
-        messages.send(current_user, user, form.message.data)
+        # A form sent again gets the message its first sending stored (messages.send).
+        messages.send(current_user, user, form.message.data, form.key)
         if htmx.is_partial():
             # The sender's own badge re-checks at once (a 204 when nothing changed).
             response = htmx.fragment("partials/message_sent.html", recipient=user)

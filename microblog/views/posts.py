@@ -22,7 +22,8 @@ bp = Blueprint("posts", __name__)
 def index() -> Response:
     form = PostForm()
     if form.validate_on_submit():
-        post = posts.create(current_user, form.post.data)
+        # A form sent again gets the post its first sending stored (posts.create).
+        post = posts.create(current_user, form.post.data, form.key)
         flash(_("Your post is now live!"), "success")
         if htmx.is_partial():
             return htmx.fragment(
