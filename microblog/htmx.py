@@ -44,7 +44,7 @@ def render(
 def fragment(
     partial: str, /, *, status: int = 200, private: bool = True, **context: Any
 ) -> Response:
-    """Render a fragment, with any pending flashed messages appended out of band."""
+    """Render a fragment; pending flashed messages replace the flash area out of band."""
     html = render_template(partial, **context)
     if flashes := get_flashed_messages(with_categories=True):
         html += render_template("partials/flashes.html", messages=flashes, oob=True)

@@ -32,7 +32,7 @@ def test_500_fragment_for_htmx(hx, broken):
     assert response.status_code == 500
     assert "<html" not in response.text and "alert-danger" in response.text
     assert response.headers["HX-Retarget"] == "#flashes"
-    assert response.headers["HX-Reswap"] == "beforeend"
+    assert response.headers["HX-Reswap"] == "innerHTML"  # replaces what the area showed
 
 
 def test_404_page(client):

@@ -129,7 +129,7 @@ def test_each_limited_endpoint_answers_429_when_to_retry(
     if shape == "htmx":
         assert "<html" not in response.text and "alert-danger" in response.text
         assert response.headers["HX-Retarget"] == "#flashes"
-        assert response.headers["HX-Reswap"] == "beforeend"
+        assert response.headers["HX-Reswap"] == "innerHTML"
     else:
         assert "<html" in response.text and "Error 429" in response.text
 

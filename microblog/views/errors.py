@@ -50,12 +50,14 @@ def refuse(message: str, status: int, back_to: str) -> Response:
 
 
 def error_fragment(message: str, status: int) -> Response:
-    """A small alert, retargeted into the flash area whatever the request's own target was."""
+    """A small alert, retargeted into the flash area whatever the request's own target was
+    (replacing what it showed); a form that shows its errors itself says so with
+    hx-status:4xx and 5xx, which htmx obeys before these headers."""
     response = htmx.fragment(
         "partials/flashes.html", status=status, messages=[("danger", message)], oob=False
     )
     response.headers["HX-Retarget"] = "#flashes"
-    response.headers["HX-Reswap"] = "beforeend"
+    response.headers["HX-Reswap"] = "innerHTML"
     return response
 
 
