@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from flask import Flask, g
 from wtforms import Field
+from wtforms.widgets import html_params
 
 
 def autofocus(field: Field) -> bool:
@@ -42,3 +43,4 @@ def field_attributes(field: Field, attrs: Mapping[str, object] | None = None) ->
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attributes"] = field_attributes
+    app.jinja_env.globals["html_params"] = html_params
