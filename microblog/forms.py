@@ -171,13 +171,18 @@ class SubmissionKeyForm(FlaskForm):
         return value if isinstance(value, str) and SUBMISSION_KEY.fullmatch(value) else None
 
 
+def text_budget(text: object) -> int:
+    """Characters left of TEXT_MAX (negative: too many), counted as the form's Length does."""
+    return TEXT_MAX - len(_strip(text) if isinstance(text, str) else "")
+
+
 class PostForm(SubmissionKeyForm):
     post = TextAreaField(
         _l("Say something"),
         filters=[_strip],
         validators=[TextOnly(), DataRequired(), Length(min=1, max=TEXT_MAX)],
     )
-    submit = SubmitField(_l("Submit"))
+    submit = SubmitField(_l("Post"))
 
 
 class EmptyForm(FlaskForm):
@@ -214,7 +219,7 @@ class MessageForm(SubmissionKeyForm):
         filters=[_strip],
         validators=[TextOnly(), DataRequired(), Length(min=1, max=TEXT_MAX)],
     )
-    submit = SubmitField(_l("Submit"))
+    submit = SubmitField(_l("Send"))
 
 
 class SearchForm(FlaskForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -59,6 +60,18 @@ def error_fragment(message: str, status: int) -> Response:
     response.headers["HX-Retarget"] = "#flashes"
     response.headers["HX-Reswap"] = "innerHTML"
     return response
+
+
+@bp.app_template_global()
+def unreachable_url(kept: bool = False) -> str:
+    """The message for a request that got no answer, as a data: URL for hx-get.
+
+    With the network down htmx only fires htmx:error, and no request to the server can
+    succeed; a data: URL (allowed by `connect-src` in security.py) is answered by the
+    browser itself, so an element listening for htmx:error can still swap the message in.
+    """
+    html = render_template("partials/unreachable.html", kept=kept)
+    return "data:text/html;charset=utf-8," + quote(html.strip(), safe="")
 
 
 def _wants_json() -> bool:

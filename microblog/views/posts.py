@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import _
 from flask_login import current_user, login_required
 
 from microblog import htmx
 from microblog.extensions import limiter
-from microblog.forms import PostForm
+from microblog.forms import PostForm, text_budget
 from microblog.ratelimits import by_account, setting
 from microblog.services import feed, posts
 
 bp = Blueprint("posts", __name__)
+# The composer's budget (partials/post_budget.html), counted as PostForm counts.
+bp.add_app_template_global(text_budget)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -37,6 +48,17 @@ def index() -> Response:
     return htmx.render(
         "index.html", "partials/post_page.html", status=status, form=form, page=page
     )
+
+
+@bp.post("/post/check")
+@login_required
+def check() -> Response:
+    """The composer's character budget, counted by the server as the author types (htmx
+    sends the box 300 ms after the last key). Reads and writes nothing, so no rate limit:
+    a fast typist sends a few of these a second at most."""
+    # Rendered alone: pending flashed messages wait for the page or fragment they belong to.
+    html = render_template("partials/post_budget.html", text=request.form.get("post", ""))
+    return htmx.vary(make_response(html))
 
 
 @bp.get("/explore")
