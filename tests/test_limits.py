@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from microblog import create_app
+from microblog import create_app, ratelimits
 from microblog.extensions import db, limiter
 from microblog.models import Post, User
 from microblog.models.base import utcnow
@@ -27,19 +27,7 @@ from tests.conftest import PASSWORD
 ALLOWED = 2  # requests each limit lets through in a minute, in this module
 LIMITS: dict[str, object] = {
     "RATELIMIT_ENABLED": True,
-    **{
-        name: f"{ALLOWED} per minute"
-        for name in (
-            "RATELIMIT_LOGIN",
-            "RATELIMIT_API_TOKENS",
-            "RATELIMIT_REGISTER",
-            "RATELIMIT_RESET_REQUEST",
-            "RATELIMIT_POST",
-            "RATELIMIT_MESSAGE",
-            "RATELIMIT_TRANSLATE",
-            "RATELIMIT_SEARCH",
-        )
-    },
+    **{name: f"{ALLOWED} per minute" for name in ratelimits.SETTINGS},
     "LOGIN_FAILURES_ALLOWED": 3,
     "LOGIN_DELAY_SECONDS": 5,
     "LOGIN_DELAY_MAX_SECONDS": 900,
