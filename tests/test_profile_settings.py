@@ -67,7 +67,7 @@ def test_times_on_hover_are_in_the_readers_zone(client, alice, make_user, make_p
 def test_the_zone_shows_on_the_form_once_saved(client, alice):
     save(client, timezone="Asia/Tokyo")
     page = client.get("/edit_profile").text
-    assert '<option value="Asia/Tokyo" selected>' in page and page.count(' selected>') == 1
+    assert '<option value="Asia/Tokyo" selected>' in page and page.count(" selected>") == 1
 
 
 @pytest.mark.parametrize(
