@@ -527,7 +527,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_seed:
             print(f"Building the {kind} database ({database_url}) ...", flush=True)
             build_database(env, args.user)
-        else:
+        else:  # a database seeded by older code: bring its schema up to this code's first
+            run_flask(env, "db", "upgrade")
             prepare_database(env, args.user)
         ports = {"app": free_port(), "ceiling": free_port()}
         processes.append(start_gunicorn("microblog:create_app()", ports["app"], env, app_log))
