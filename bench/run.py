@@ -343,6 +343,11 @@ def login(base: str, username: str, password: str) -> Login:
     except urllib.error.HTTPError as error:
         if error.code != 303:
             raise RuntimeError(f"login failed: {error.code}") from error
+    # Signing in starts a new session, CSRF token included: read the one a page now shows
+    # (that GET also stores it in the session cookie kept below).
+    with opener.open(f"{base}/index", timeout=30) as response:
+        html = response.read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     cookies = {c.name: c.value for c in jar}
     return Login(f"session={cookies['session']}", token[1])
 
