@@ -9,6 +9,15 @@ wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE") or ""
 wrk.headers["User-Agent"] = os.getenv("BENCH_USER_AGENT") or ""
 
 local threads = {}
+local counter = 0
+local run = os.time()
+
+-- Each post says something new (a run stamp and a counter after the text): the app takes
+-- the same words from the same author within minutes for a resent form, and stores one.
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, wrk.body .. "+" .. run .. "-" .. counter)
+end
 
 function setup(thread)
   table.insert(threads, thread)
