@@ -24,7 +24,9 @@ db-upgrade:
 seed:
 	flask --app microblog seed
 
-# Refresh the lock files to the latest releases that pyproject.toml allows.
+# Refresh the lock (uv.lock) to the latest releases pyproject.toml allows, and the pip
+# requirements files exported from it (what the README and CI install).
 lock:
-	uv pip compile --upgrade --universal --python-version 3.11 pyproject.toml -o requirements.txt
-	uv pip compile --upgrade --universal --python-version 3.11 pyproject.toml --extra dev -o requirements-dev.txt
+	uv lock --upgrade
+	uv export --frozen --no-hashes --no-emit-project --no-dev -o requirements.txt
+	uv export --frozen --no-hashes --no-emit-project --no-dev --extra dev -o requirements-dev.txt
