@@ -24,13 +24,14 @@ from urllib.parse import urlsplit
 import jwt
 from flask import current_app, render_template
 from flask_babel import _
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from microblog.email import background, send_email
 from microblog.extensions import db
-from microblog.models import User, UserSession
+from microblog.models import User
 from microblog.models.base import utcnow
+from microblog.services import sessions
 
 if TYPE_CHECKING:
     from rq.job import Job
@@ -191,5 +192,4 @@ def reset_password(user: User, password: str) -> None:
     user.set_password(password)
     user.failed_logins = 0
     user.login_delayed_until = None
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    db.session.commit()
+    sessions.end_all(user)  # commits the new password with it

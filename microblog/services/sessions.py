@@ -100,14 +100,6 @@ def of(user: User) -> list[UserSession]:
     return list(db.session.scalars(query))
 
 
-def current_id(user: User) -> int | None:
-    """The id of the session `user` was loaded for (None: not signed in by a session)."""
-    if user.session_token is None:
-        return None
-    query = select(UserSession.id).where(UserSession.token_hash == _hash(user.session_token))
-    return db.session.scalar(query)
-
-
 def end(user: User, session_id: int) -> bool:
     """End one of `user`'s sessions; False if they have no such session. Commits."""
     result = db.session.execute(
