@@ -1,9 +1,11 @@
-"""User text as HTML: escaped, with its web links clickable and searched words marked.
+"""User text as HTML: escaped, with its web links and mentions clickable and searched
+words marked.
 
 Posts and about-me are plain text. `render()` escapes every character of it and adds
-only two kinds of markup of its own: `<a rel="nofollow ugc noopener">` around the web
+only three kinds of markup of its own: `<a rel="nofollow ugc noopener">` around the web
 addresses that linkify-it finds (http, https and bare `www.`/domain links; no mailto,
-no other schemes), and `<mark>` around the words a search looked for.
+no other schemes), a link to the profile around `@name` for the users a post mentions
+(services/mentions.py), and `<mark>` around the words a search looked for.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
-from flask import Flask
+from flask import Flask, url_for
 from linkify_it import LinkifyIt
 from markupsafe import Markup, escape
+
+from microblog.services.mentions import MENTION
 
 WORD = re.compile(r"\w+")
 SCHEMES = ("http://", "https://")
@@ -32,6 +36,29 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _mentioned(text: str, marks: frozenset[str], names: frozenset[str]) -> Markup:
+    """`_marked`, with `@name` linked to the profile for each name in `names`."""
+    if not names or "@" not in text:
+        return _marked(text, marks)
+    parts, start = [], 0
+    for match in MENTION.finditer(text):
+        name = match.group(1)
+        if name not in names:
+            name = name.rstrip(".-")
+            if name not in names:
+                continue
+        end = match.start(1) + len(name)
+        parts.append(_marked(text[start : match.start()], marks))
+        parts.append(
+            Markup('<a class="mention" href="{}">@{}</a>').format(
+                url_for("users.user", username=name), _marked(name, marks)
+            )
+        )
+        start = end
+    parts.append(_marked(text[start:], marks))
+    return Markup("").join(parts)
+
+
 def _marked(text: str, marks: frozenset[str]) -> Markup:
     if not marks:
         return escape(text)
@@ -45,24 +72,26 @@ def _marked(text: str, marks: frozenset[str]) -> Markup:
     return Markup("").join(parts)
 
 
-def render(text: str | None, marks: Iterable[str] = ()) -> Markup:
-    """`text` escaped, its links clickable, the words in `marks` highlighted."""
+def render(text: str | None, marks: Iterable[str] = (), mentions: str | None = None) -> Markup:
+    """`text` escaped, its links clickable, the words in `marks` highlighted, and `@name`
+    linked for each name in `mentions` (space-separated, as `Post.mentions` stores them)."""
     text = text or ""
     wanted = frozenset(fold(word) for word in marks)
+    names = frozenset(mentions.split()) if mentions else frozenset()
     linkify = _linkify()
     links = linkify.match(text) if linkify.pretest(text) else None
     parts, start = [], 0
     for link in links or ():
         if not link.url.lower().startswith(SCHEMES):
             continue
-        parts.append(_marked(text[start : link.index], wanted))
+        parts.append(_mentioned(text[start : link.index], wanted, names))
         parts.append(
             Markup('<a href="{}" rel="nofollow ugc noopener">{}</a>').format(
                 link.url, _marked(link.raw, wanted)
             )
         )
         start = link.last_index
-    parts.append(_marked(text[start:], wanted))
+    parts.append(_mentioned(text[start:], wanted, names))
     return Markup("").join(parts)
 
 

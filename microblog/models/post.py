@@ -1,4 +1,10 @@
-"""Posts: at most 140 characters, with the detected language."""
+"""Posts: at most 140 characters, with their language, replies, likes and mentions.
+
+`like_count` and `reply_count` are kept by the services that add and remove likes and
+replies (services/likes.py, services/posts.py), in the same transaction: a list row shows
+them without counting. A reply keeps `reply_to_user_id` when the post it answers is
+deleted (`reply_to_id` becomes NULL): it is then shown as replying to a deleted post.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ class Post(db.Model):
         # One post per form: the same submission key twice is the same post (a double
         # click, a resent POST), whichever worker sees it second (migration 0007).
         Index("ix_post_user_id_submission_key", "user_id", "submission_key", unique=True),
+        # A thread: the replies to a post, oldest first (migration 0008).
+        Index("ix_post_reply_to_id_timestamp", "reply_to_id", "timestamp"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,8 +44,19 @@ class Post(db.Model):
     language: Mapped[str | None] = mapped_column(String(5))
     # The random key of the form that wrote it (forms.SubmissionKey); NULL from the API.
     submission_key: Mapped[str | None] = mapped_column(String(32))
+    # Set when the author changes the text (the "edited" mark).
+    edited_at: Mapped[datetime | None]
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    reply_to_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    like_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    reply_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The users the text mentions (`@name`), as space-separated usernames, when it was
+    # written: the row links only these (services/mentions.py).
+    mentions: Mapped[str | None] = mapped_column(String(BODY_MAX))
 
-    author: Mapped[User] = relationship(back_populates="posts")
+    author: Mapped[User] = relationship(back_populates="posts", foreign_keys=[user_id])
 
     def __repr__(self) -> str:
         return f"<Post {self.id}>"

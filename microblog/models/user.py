@@ -49,7 +49,12 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     login_delayed_until: Mapped[datetime | None]
 
-    posts: WriteOnlyMapped[Post] = relationship(back_populates="author", passive_deletes=True)
+    # When the user last opened /activity: newer activity is "unseen" (the navbar count).
+    activity_seen_at: Mapped[datetime | None]
+
+    posts: WriteOnlyMapped[Post] = relationship(
+        back_populates="author", passive_deletes=True, foreign_keys="Post.user_id"
+    )
     following: WriteOnlyMapped[User] = relationship(
         secondary=followers,
         primaryjoin=lambda: followers.c.follower_id == User.id,

@@ -1,4 +1,6 @@
-"""Timelines: home (own + followed), explore (everyone), a profile (one author)."""
+"""Timelines: home (own + followed), explore (everyone), a profile (one author).
+
+Each is read by a reader: their rows say whether they like each post."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ _AUTHORS = union_all(
 )
 EXPLORE = Listing(Post)
 PROFILE = Listing(Post, Post.user_id == bindparam("author_id"))
+ONE = Listing(Post, Post.id == bindparam("post_id"))
 HOME_SQLITE = Listing(Post, Post.user_id.in_(_AUTHORS))
 HOME_POSTGRESQL = Listing(Post, Post.user_id == any_(func.array(_AUTHORS.scalar_subquery())))
 
@@ -33,9 +36,15 @@ def home(user: User, page: object) -> Page[Item]:
     return listing.page(page, reader_id=user.id)
 
 
-def explore(page: object) -> Page[Item]:
-    return EXPLORE.page(page)
+def explore(reader: User, page: object) -> Page[Item]:
+    return EXPLORE.page(page, reader_id=reader.id)
 
 
-def profile(author_id: int, page: object) -> Page[Item]:
-    return PROFILE.page(page, author_id=author_id)
+def profile(reader: User, author_id: int, page: object) -> Page[Item]:
+    return PROFILE.page(page, reader_id=reader.id, author_id=author_id)
+
+
+def one(reader: User, post_id: int) -> Item | None:
+    """One post as its row shows it to `reader` (after writing it, or on its own page)."""
+    items = ONE.page(1, reader_id=reader.id, post_id=post_id).items
+    return items[0] if items else None

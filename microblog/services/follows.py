@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select
 
 from microblog.database import upsert_insert
 from microblog.extensions import db
-from microblog.models import User, followers
+from microblog.models import Kind, User, followers
+from microblog.services import activity
 from microblog.services.listing import Author
 
 
@@ -18,20 +19,26 @@ class FollowError(ValueError):
 
 
 def follow(user: User, other: User) -> None:
-    """Idempotent, and safe when two requests race (insert-or-ignore)."""
+    """Idempotent, and safe when two requests race (insert-or-ignore): only the request
+    whose insert took effect tells `other` (Activity)."""
     if user.id == other.id:
         raise FollowError("You cannot follow yourself!")
     values = {"follower_id": user.id, "followed_id": other.id}
-    db.session.execute(upsert_insert(followers).values(values).on_conflict_do_nothing())
+    result = db.session.execute(upsert_insert(followers).values(values).on_conflict_do_nothing())
+    if result.rowcount:
+        activity.record(other.id, user.id, Kind.FOLLOW)
     db.session.commit()
 
 
 def unfollow(user: User, other: User) -> None:
-    db.session.execute(
+    """Idempotent; the follow's Activity is withdrawn with it."""
+    result = db.session.execute(
         delete(followers).where(
             followers.c.follower_id == user.id, followers.c.followed_id == other.id
         )
     )
+    if result.rowcount:
+        activity.withdraw(other.id, user.id, Kind.FOLLOW)
     db.session.commit()
 
 

@@ -7,7 +7,9 @@ partials read (`post.author.username`, `post.author.avatar(48)`: the avatar's UR
 from the author's id and avatar version, services/avatars.py).
 
 A list's statement selects the page's ids, newest first, walking an index (a "deferred
-join"), and reads those rows joined to their authors.
+join"), and reads those rows joined to their authors. A post's row also carries its counts
+(kept on the post), the author it replies to, and whether the reader likes it: an EXISTS
+on the like's primary key, in the same statement, bound to `:reader_id`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, Select, bindparam, null, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
+from sqlalchemy.orm import aliased
 
-from microblog.models import Message, Post, User
+from microblog.models import Message, Post, PostLike, User
 from microblog.models.user import avatar_url
 from microblog.services.pagination import Page, paginate_rows
 
@@ -43,7 +46,19 @@ class Item:
     body: str
     timestamp: datetime
     author: Author
-    language: str | None = None  # a post's, as detected when it was written
+    language: str | None = None  # a post's: detected, or set by its author
+    # A post's only, below: None/0/False for a message.
+    edited_at: datetime | None = None
+    reply_to_id: int | None = None  # None for a reply whose post was deleted: see is_reply
+    reply_to_username: str | None = None
+    like_count: int = 0
+    reply_count: int = 0
+    mentions: str | None = None  # space-separated usernames the text links (services/mentions)
+    liked: bool = False  # by the reader
+
+    @property
+    def is_reply(self) -> bool:
+        return self.reply_to_username is not None
 
 
 Model = type[Post] | type[Message]
@@ -75,7 +90,7 @@ class Listing:
             )
         else:
             newest_first = (model.id.desc(),)
-        self.statement = (
+        statement = (
             select(
                 model.id,
                 model.body,
@@ -84,20 +99,57 @@ class Listing:
                 User.username,
                 User.email,
                 User.avatar_version,
-                model.language if model is Post else null(),
+                *(_POST_COLUMNS if model is Post else ()),
             )
             .join(User, User.id == author_id)
             .where(model.id.in_(ids.scalar_subquery()))
             .order_by(*newest_first)
         )
+        if model is Post:
+            statement = statement.outerjoin(_replied_to, _replied_to.id == Post.reply_to_user_id)
+        self.statement = statement
+        self.make = _post_item if model is Post else _item
 
     def page(self, page: object, **params: Any) -> Page[Item]:
         """Page `page` of the list, its filter's parameters bound to `params`."""
         per_page = current_app.config["POSTS_PER_PAGE"]
-        return paginate_rows(self.statement, page, per_page, _item, **params)
+        return paginate_rows(self.statement, page, per_page, self.make, **params)
+
+
+# The author a post replies to, and whether the reader (`:reader_id`) likes it.
+_replied_to = aliased(User, name="replied_to")
+_POST_COLUMNS = (
+    Post.language,
+    Post.edited_at,
+    Post.reply_to_id,
+    _replied_to.username,
+    Post.like_count,
+    Post.reply_count,
+    Post.mentions,
+    exists().where(PostLike.post_id == Post.id, PostLike.user_id == bindparam("reader_id")),
+)
 
 
 def _item(row: Row[Any]) -> Item:
-    item_id, body, timestamp, user_id, username, email, avatar_version, language = row
+    item_id, body, timestamp, user_id, username, email, avatar_version = row
+    return Item(item_id, body, timestamp, Author(user_id, username, email, avatar_version))
+
+
+def _post_item(row: Row[Any]) -> Item:
+    item_id, body, timestamp, user_id, username, email, avatar_version, *post = row
+    language, edited_at, reply_to_id, reply_to_username, likes, replies, mentions, liked = post
     author = Author(user_id, username, email, avatar_version)
-    return Item(item_id, body, timestamp, author, language)
+    return Item(
+        item_id,
+        body,
+        timestamp,
+        author,
+        language,
+        edited_at,
+        reply_to_id,
+        reply_to_username,
+        likes,
+        replies,
+        mentions,
+        bool(liked),  # EXISTS: 0/1 on SQLite
+    )

@@ -1,16 +1,22 @@
-"""Writing posts."""
+"""Writing posts: new posts and replies, edits, deletions.
+
+Each command keeps what depends on a post in the same transaction: the counts on the
+post it replies to, the mentioned users' and the replied-to author's Activity. The search
+index follows by itself (triggers on SQLite, an expression index on PostgreSQL).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from microblog.extensions import db
-from microblog.models import Post, User
+from microblog.models import Kind, Post, User
 from microblog.models.base import utcnow
-from microblog.services import languages
+from microblog.services import activity, languages, mentions
 
 # Back, then Post again, without JavaScript: the browser fetches the form page anew (it is
 # never stored: Cache-Control no-store), so the form has a new key, but it refills the box
@@ -18,8 +24,27 @@ from microblog.services import languages
 REPLAY_WINDOW = timedelta(minutes=5)
 
 
-def create(author: User, body: str, submission_key: str | None = None) -> Post:
-    """Store a post, once per sending: a form sent again gets the post it stored.
+class _Detect:
+    def __repr__(self) -> str:
+        return "DETECT"
+
+
+# `language=DETECT`: detect the text's language (the composer's "Detect automatically").
+# None is "unknown"; any other value is an ISO 639-1 code the author chose.
+DETECT: Final = _Detect()
+Language = str | None | _Detect
+
+
+def create(
+    author: User,
+    body: str,
+    submission_key: str | None = None,
+    *,
+    language: Language = DETECT,
+    reply_to: Post | None = None,
+) -> Post:
+    """Store a post (a reply to `reply_to`, if given), once per sending: a form sent again
+    gets the post it stored.
 
     "Again" is the same submission key (a double click, a resent POST), or the author's
     latest post having the same words and being younger than REPLAY_WINDOW (Back and
@@ -28,20 +53,88 @@ def create(author: User, body: str, submission_key: str | None = None) -> Post:
     """
     if (post := by_submission(author, submission_key) or _replay(author, body)) is not None:
         return post
+    named = mentions.resolve(body)
     post = Post(
         body=body,
         author=author,
-        language=languages.detect(body),
+        language=_language(body, language),
         submission_key=submission_key,
+        mentions=mentions.stored(named),
     )
+    if reply_to is not None:
+        post.reply_to_id = reply_to.id
+        post.reply_to_user_id = reply_to.user_id
     db.session.add(post)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         if (post := by_submission(author, submission_key)) is None:
             raise
+        return post
+    if reply_to is not None:
+        _count_replies(reply_to.id, +1)
+        activity.record(reply_to.user_id, author.id, Kind.REPLY, post.id)
+    _notify_mentions(post, named, {})
+    db.session.commit()
     return post
+
+
+def edit(post: Post, body: str, language: Language = DETECT) -> Post:
+    """Change a post's text (and language): marked edited. Users it newly mentions are told;
+    those it no longer mentions lose that Activity."""
+    new_language = _language(body, language)
+    if body == post.body and new_language == post.language:
+        return post
+    before = mentions.resolve(post.body)
+    named = mentions.resolve(body)
+    post.body = body
+    post.language = new_language
+    post.mentions = mentions.stored(named)
+    post.edited_at = utcnow()
+    db.session.flush()
+    _notify_mentions(post, named, before)
+    db.session.commit()
+    return post
+
+
+def delete_post(post: Post) -> None:
+    """Delete a post with its likes and the Activity about it. Its replies stay, shown as
+    replying to a deleted post (their `reply_to_id` becomes NULL)."""
+    told = activity.recipients_of_post(post.id)
+    if post.reply_to_id is not None:
+        _count_replies(post.reply_to_id, -1)
+    post_id = post.id
+    db.session.expunge(post)
+    # Core, so that the database's ON DELETE rules do the rest (likes, activity, replies).
+    db.session.execute(delete(Post).where(Post.id == post_id))
+    for user_id in told:
+        activity.refresh_unseen(user_id)
+    db.session.commit()
+
+
+def _language(body: str, language: Language) -> str | None:
+    return languages.detect(body) if isinstance(language, _Detect) else language
+
+
+def _count_replies(post_id: int, change: int) -> None:
+    db.session.execute(
+        update(Post)
+        .where(Post.id == post_id)
+        .values(reply_count=Post.reply_count + change)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _notify_mentions(post: Post, named: dict[str, int], before: dict[str, int]) -> None:
+    """Tell the users `post` now names, take it back from those it named `before` only.
+    The author replied to hears of it as a reply, not as a mention too."""
+    replied_to = post.reply_to_user_id
+    now, then = set(named.values()), set(before.values())
+    for user_id in now - then - {replied_to}:
+        activity.record(user_id, post.user_id, Kind.MENTION, post.id)
+    for user_id in then - now - {replied_to}:
+        activity.withdraw(user_id, post.user_id, Kind.MENTION, post.id)
 
 
 def by_submission(author: User, submission_key: str | None) -> Post | None:

@@ -84,14 +84,15 @@ def terms(text: str | None) -> list[str]:
     return list(words)[:MAX_TERMS]
 
 
-def posts(text: str | None, page: object) -> Page[Item] | None:
+def posts(text: str | None, page: object, reader_id: int = 0) -> Page[Item] | None:
     """Page `page` of the posts that contain every word of `text`, newest first; None
-    when `text` has no word to look for."""
+    when `text` has no word to look for. `reader_id`: whose likes the rows show."""
     words = terms(text)
     if not words:
         return None
     sqlite = is_sqlite(db.session.get_bind())
-    return (SQLITE if sqlite else POSTGRESQL).page(page, query=_query(words, sqlite))
+    listing = SQLITE if sqlite else POSTGRESQL
+    return listing.page(page, reader_id=reader_id, query=_query(words, sqlite))
 
 
 COUNT_MAX = 1000

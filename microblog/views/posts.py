@@ -37,8 +37,9 @@ def index() -> Response:
         post = posts.create(current_user, form.post.data, form.key)
         flash(_("Your post is now live!"), "success")
         if htmx.is_partial():
+            item = feed.one(current_user, post.id)
             return htmx.fragment(
-                "partials/post_created.html", form=PostForm(formdata=None), post=post
+                "partials/post_created.html", form=PostForm(formdata=None), post=item
             )
         return redirect(url_for("posts.index"), 303)
     status = 422 if form.errors else 200
@@ -64,5 +65,5 @@ def check() -> Response:
 @bp.get("/explore")
 @login_required
 def explore() -> Response:
-    page = feed.explore(request.args.get("page"))
+    page = feed.explore(current_user, request.args.get("page"))
     return htmx.render("explore.html", "partials/post_page.html", page=page)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from microblog import htmx
 from microblog.extensions import limiter
@@ -22,7 +22,7 @@ bp = Blueprint("search", __name__)
 def index() -> Response:
     form = SearchForm(formdata=request.args)
     valid = form.validate()
-    page = search.posts(form.q.data, request.args.get("page")) if valid else None
+    page = search.posts(form.q.data, request.args.get("page"), current_user.id) if valid else None
     return htmx.render(
         "search.html",
         "partials/post_page.html",

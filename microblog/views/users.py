@@ -55,7 +55,7 @@ def _social(user: User | follows.Person, graph: follows.Social | None = None) ->
 @login_required
 def user(username: str) -> Response:
     profile, graph = _profile_or_404(username)
-    page = feed.profile(profile.id, request.args.get("page"))
+    page = feed.profile(current_user, profile.id, request.args.get("page"))
     context = _social(profile, graph)
     return htmx.render("user.html", "partials/post_page.html", page=page, **context)
 

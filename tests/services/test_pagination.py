@@ -45,8 +45,12 @@ def test_deferred_join_pages_match_plain_offset_pages(app: Flask, make_user, mak
     followed = [user.id for user in users[:4]]
     lists = {
         "home": (feed.home, [users[0]], newest_first(Post, Post.user_id.in_(followed))),
-        "explore": (feed.explore, [], newest_first(Post)),
-        "profile": (feed.profile, [users[2].id], newest_first(Post, Post.user_id == users[2].id)),
+        "explore": (feed.explore, [users[0]], newest_first(Post)),
+        "profile": (
+            feed.profile,
+            [users[0], users[2].id],
+            newest_first(Post, Post.user_id == users[2].id),
+        ),
         "messages": (
             messages.received,
             [users[0]],

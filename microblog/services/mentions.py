@@ -1,0 +1,50 @@
+"""`@username` in a post: which users it names, for links and for their Activity.
+
+A mention is `@` and a username (letters, digits, `.`, `-`, `_`), not preceded by a word
+character or another `@` (so an email address mentions nobody). Only existing users are
+mentioned; the post stores their names as written at the time (`Post.mentions`), and the
+row links exactly those.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from microblog.extensions import db
+from microblog.models import Post, User
+
+MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
+
+
+def candidates(text: str) -> list[str]:
+    """The names after each `@`, in order, once each; a trailing `.` or `-` is punctuation
+    ("thanks @ana.") unless a user's name ends so: both forms are candidates."""
+    names: dict[str, None] = {}
+    for match in MENTION.finditer(text):
+        name = match.group(1)
+        names[name] = None
+        if (trimmed := name.rstrip(".-")) and trimmed != name:
+            names[trimmed] = None
+    return list(names)
+
+
+def resolve(text: str) -> dict[str, int]:
+    """`{username: id}` of the existing users `text` mentions (one query; none if none)."""
+    names = candidates(text)
+    if not names:
+        return {}
+    rows = db.session.execute(select(User.username, User.id).where(User.username.in_(names)))
+    return dict(rows.tuples().all())
+
+
+def stored(names: dict[str, int]) -> str | None:
+    """The `Post.mentions` value for these users (they fit: each is in the text, after an
+    `@`, except when both `ana` and `ana.` exist; then the longest names are left out)."""
+    kept = ""
+    for name in sorted(names, key=len):
+        if len(kept) + len(name) + 1 > Post.mentions.type.length:
+            break
+        kept = f"{kept} {name}" if kept else name
+    return kept or None
