@@ -24,8 +24,9 @@ def _add_reference(table: str, column: str, target: str, on_delete: str) -> None
     but its ADD COLUMN takes an inline REFERENCES clause (the default being NULL)."""
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
-            f"ALTER TABLE {table} ADD COLUMN {column} INTEGER CONSTRAINT fk_{table}_{column}_{target} "
-            f'REFERENCES "{target}" (id) ON DELETE {on_delete}'
+            f"ALTER TABLE {table} ADD COLUMN {column} INTEGER"
+            f" CONSTRAINT fk_{table}_{column}_{target}"
+            f' REFERENCES "{target}" (id) ON DELETE {on_delete}'
         )
         return
     op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
