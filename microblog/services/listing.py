@@ -73,23 +73,31 @@ class Listing:
     """
 
     def __init__(
-        self, model: Model, *where: ColumnElement[bool], ids: Select[Any] | None = None
+        self,
+        model: Model,
+        *where: ColumnElement[bool],
+        ids: Select[Any] | None = None,
+        oldest_first: bool = False,
     ) -> None:
         """`ids`, if given, selects a page's ids itself (search reads them from its index),
         highest first, with the `:limit` and `:offset` parameters; the page keeps that
-        order. Else the ids are those `where` filters, newest first."""
+        order. Else the ids are those `where` filters, newest first (`oldest_first`: the
+        other way round, as a thread's replies read)."""
         author_id = Post.user_id if model is Post else Message.sender_id
         if ids is None:
-            newest_first = (model.timestamp.desc(), model.id.desc())
+            if oldest_first:
+                order = (model.timestamp.asc(), model.id.asc())
+            else:
+                order = (model.timestamp.desc(), model.id.desc())
             ids = (
                 select(model.id)
                 .where(*where)
-                .order_by(*newest_first)
+                .order_by(*order)
                 .limit(bindparam("limit"))
                 .offset(bindparam("offset"))
             )
         else:
-            newest_first = (model.id.desc(),)
+            order = (model.id.desc(),)
         statement = (
             select(
                 model.id,
@@ -103,16 +111,17 @@ class Listing:
             )
             .join(User, User.id == author_id)
             .where(model.id.in_(ids.scalar_subquery()))
-            .order_by(*newest_first)
+            .order_by(*order)
         )
         if model is Post:
             statement = statement.outerjoin(_replied_to, _replied_to.id == Post.reply_to_user_id)
         self.statement = statement
         self.make = _post_item if model is Post else _item
 
-    def page(self, page: object, **params: Any) -> Page[Item]:
-        """Page `page` of the list, its filter's parameters bound to `params`."""
-        per_page = current_app.config["POSTS_PER_PAGE"]
+    def page(self, page: object, *, per_page: int | None = None, **params: Any) -> Page[Item]:
+        """Page `page` of the list, its filter's parameters bound to `params`; POSTS_PER_PAGE
+        items a page unless `per_page` says (the API's `?per_page=`)."""
+        per_page = per_page or current_app.config["POSTS_PER_PAGE"]
         return paginate_rows(self.statement, page, per_page, self.make, **params)
 
 

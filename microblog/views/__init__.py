@@ -10,6 +10,7 @@ VIEWS = (
     "posts",
     "search",
     "sessions",
+    "threads",
     "translations",
     "users",
 )

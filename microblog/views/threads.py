@@ -1,0 +1,80 @@
+"""A post's page: the post it replies to, the post, its replies oldest first, a reply form.
+
+With htmx a sent reply is added at the end of the replies and the form comes back empty;
+without JavaScript the form posts, and the answer is a 303 to the new reply on its page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import _
+from flask_login import current_user, login_required
+
+from microblog import htmx
+from microblog.extensions import limiter
+from microblog.forms import PostForm
+from microblog.models import Post
+from microblog.ratelimits import by_account, setting
+from microblog.services import feed, posts, threads
+
+bp = Blueprint("threads", __name__)
+
+
+def reply_form(**kwargs: object) -> PostForm:
+    """The post form, labelled for a reply."""
+    form = PostForm(**kwargs)
+    form.post.label.text = _("Your reply")
+    return form
+
+
+@bp.route("/post/<int:post_id>", methods=["GET", "POST"])
+@login_required
+@limiter.limit(setting("RATELIMIT_POST"), key_func=by_account, methods=["POST"])
+def post(post_id: int) -> Response:
+    form = reply_form()
+    if request.method == "POST":
+        parent = posts.by_id(post_id) or abort(404)
+        if form.validate_on_submit():
+            return _reply(parent, form)
+        if htmx.is_partial():
+            return htmx.fragment(
+                "partials/thread_reply_form.html", status=422, form=form, post_id=post_id
+            )
+    item, parent_item = threads.head(current_user, post_id)
+    if item is None:
+        abort(404)
+    page = threads.replies(current_user, post_id, request.args.get("page"))
+    return htmx.render(
+        "thread.html",
+        "partials/thread_replies.html",
+        status=422 if form.errors else 200,
+        form=form,
+        post=item,
+        parent=parent_item,
+        page=page,
+    )
+
+
+def _reply(parent: Post, form: PostForm) -> Response:
+    # A form sent again gets the reply its first sending stored (posts.create). The
+    # composer's language choice, where the form has one, goes with it (else: detected).
+    has_language = getattr(form, "language", None) is not None
+    options = {"language": form.chosen_language} if has_language else {}
+    reply = posts.create(current_user, form.post.data, form.key, reply_to=parent, **options)
+    flash(_("Your reply is now live!"), "success")
+    if htmx.is_partial():
+        item = feed.one(current_user, reply.id)
+        return htmx.fragment(
+            "partials/thread_reply_created.html",
+            form=reply_form(formdata=None),
+            post=item,
+            parent=parent,
+        )
+    page = threads.page_of(reply)
+    target = url_for(
+        "threads.post",
+        post_id=parent.id,
+        page=page if page > 1 else None,
+        _anchor=f"post-{reply.id}",
+    )
+    return redirect(target, 303)
