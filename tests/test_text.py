@@ -60,3 +60,41 @@ def test_posts_and_about_me_show_clickable_links(client, alice, make_post):
     make_post(alice, "read https://example.com/x")
     page = client.get("/explore").text
     assert '<a href="https://example.com/x" rel="nofollow ugc noopener">' in page
+
+
+# --- mentions: `@name` linked for the names a post stored (services/mentions.py) --------
+
+
+@pytest.fixture
+def request_context(app):  # noqa: ANN001, ANN201 - url_for needs a request
+    with app.test_request_context():
+        yield
+
+
+@pytest.mark.parametrize(
+    ("text", "mentions", "html"),
+    [
+        ("hi @bob", "bob", 'hi <a class="mention" href="/user/bob">@bob</a>'),
+        ("hi @bob.", "bob", 'hi <a class="mention" href="/user/bob">@bob</a>.'),
+        ("hi @bob.", "bob.", 'hi <a class="mention" href="/user/bob.">@bob.</a>'),
+        ("@bob, @ana", "ana", '@bob, <a class="mention" href="/user/ana">@ana</a>'),
+        ("mail@bob.com", "bob", "mail@bob.com"),
+        ("@bob", None, "@bob"),
+        ("<i>@bob</i>", "bob", '&lt;i&gt;<a class="mention" href="/user/bob">@bob</a>&lt;/i&gt;'),
+        (
+            "https://example.com/@bob @bob",
+            "bob",
+            '<a href="https://example.com/@bob" rel="nofollow ugc noopener">'
+            'https://example.com/@bob</a> <a class="mention" href="/user/bob">@bob</a>',
+        ),
+    ],
+)
+def test_mentions_link_only_the_stored_names(request_context, text, mentions, html):
+    assert render(text, (), mentions) == html
+
+
+def test_search_words_are_marked_inside_mentions(request_context):
+    html = render("@bob likes bob", ["bob"], "bob")
+    assert html == (
+        '<a class="mention" href="/user/bob">@<mark>bob</mark></a> likes <mark>bob</mark>'
+    )
