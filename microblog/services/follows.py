@@ -24,8 +24,8 @@ def follow(user: User, other: User) -> None:
     if user.id == other.id:
         raise FollowError("You cannot follow yourself!")
     values = {"follower_id": user.id, "followed_id": other.id}
-    result = db.session.execute(upsert_insert(followers).values(values).on_conflict_do_nothing())
-    if result.rowcount:
+    insert = upsert_insert(followers).values(values).on_conflict_do_nothing()
+    if db.session.execute(insert.returning(followers.c.follower_id)).first() is not None:
         activity.record(other.id, user.id, Kind.FOLLOW)
     db.session.commit()
 

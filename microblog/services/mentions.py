@@ -36,7 +36,7 @@ def resolve(text: str) -> dict[str, int]:
     if not names:
         return {}
     rows = db.session.execute(select(User.username, User.id).where(User.username.in_(names)))
-    return dict(rows.tuples().all())
+    return {username: user_id for username, user_id in rows}
 
 
 def stored(names: dict[str, int]) -> str | None:

@@ -111,6 +111,7 @@ def delete_post(post: Post) -> None:
     for user_id in told:
         activity.refresh_unseen(user_id)
     db.session.commit()
+    db.session.expire_all()  # loaded replies: the database set their reply_to_id to NULL
 
 
 def _language(body: str, language: Language) -> str | None:
@@ -122,7 +123,7 @@ def _count_replies(post_id: int, change: int) -> None:
         update(Post)
         .where(Post.id == post_id)
         .values(reply_count=Post.reply_count + change)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="evaluate")  # loaded posts too
     )
 
 
