@@ -35,6 +35,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Err
 from schemathesis.schemas import APIOperation, BaseSchema
+from sqlalchemy import select
 
 from microblog.api.openapi import JSON, PATHS
 from microblog.extensions import db
@@ -65,6 +66,8 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "password": "a long enough password",
     },
     ("PUT", "/api/users/{id}"): {"about_me": "Hi!"},
+    ("POST", "/api/posts"): {"body": "Hello from the API", "reply_to": 1},
+    ("PUT", "/api/posts/{id}"): {"body": "Hello, edited", "language": "en"},
 }
 # Bounded and reproducible: 25 generated calls an operation, the same ones on every run
 # (derandomize: the seed comes from the test; no example database carries state over).
@@ -89,7 +92,11 @@ def _passwordless_user(username: str) -> User:
 
 @pytest.fixture
 def seeded(make_user: Callable[..., User], make_post: Callable[..., Post]) -> User:
-    """Alice (id 1, the id the document's examples use) with posts, followers and followees."""
+    """Alice (id 1, the id the document's examples use) with posts, followers and followees.
+
+    Post 1 (bob's) is one the document's examples name too: alice may read, like and answer it,
+    but not edit or delete it (a 403).
+    """
     alice = make_user("alice", about_me="First user")
     others = [_passwordless_user(name) for name in ("bob", "carol", "dave")]
     for other in others:
@@ -98,6 +105,13 @@ def seeded(make_user: Callable[..., User], make_post: Callable[..., Post]) -> Us
     follows.follow(alice, others[0])
     make_post(alice, "hello")
     return alice
+
+
+def _own_post_id(user: User) -> int:
+    """Alice's latest post: the id the happy path of /api/posts/{id} edits, likes, deletes."""
+    return db.session.scalar(
+        select(Post.id).where(Post.user_id == user.id).order_by(Post.id.desc()).limit(1)
+    )
 
 
 @pytest.fixture
@@ -118,8 +132,12 @@ def _valid_case(operation: APIOperation, user: User) -> Case:
     """A request that must succeed, so that every run reaches the view behind the checks."""
     key = (operation.method.upper(), operation.path)
     body = VALID_BODIES.get(key)
+    if operation.path.startswith("/api/posts/"):
+        path_parameters = {"id": _own_post_id(user)}
+    else:
+        path_parameters = {"id": user.id} if "{id}" in operation.path else None
     return operation.Case(
-        path_parameters={"id": user.id} if "{id}" in operation.path else None,
+        path_parameters=path_parameters,
         **({"body": body, "media_type": JSON} if body is not None else {}),
     )
 

@@ -11,4 +11,4 @@ from microblog.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
-from microblog.api import errors, openapi, tokens, users  # noqa: E402, F401  (routes)
+from microblog.api import errors, openapi, posts, tokens, users  # noqa: E402, F401  (routes)

@@ -91,9 +91,153 @@ def _text(max_length: int, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "minLength": 1, "maxLength": max_length, **extra}
 
 
+def _collection_schema(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["items", "_meta", "_links"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(item)},
+            "_meta": {
+                "type": "object",
+                "required": ["page", "per_page", "total_pages", "total_items"],
+                "properties": {
+                    "page": {"type": "integer", "minimum": 1},
+                    "per_page": {"type": "integer", "minimum": 1, "maximum": schemas.PER_PAGE_MAX},
+                    "total_pages": {"type": "integer", "minimum": 1},
+                    "total_items": {"type": "integer", "minimum": 0},
+                },
+            },
+            "_links": {
+                "type": "object",
+                "required": ["self", "next", "prev"],
+                "properties": {
+                    "self": {"type": "string"},
+                    "next": {"type": "string", "nullable": True},
+                    "prev": {"type": "string", "nullable": True},
+                },
+            },
+        },
+    }
+
+
 USERNAME = _text(schemas.USERNAME_MAX, pattern=r"^[\w.-]+$", example="susan")
 EMAIL = _text(schemas.EMAIL_MAX, format="email", example="susan@example.com")
 ABOUT_ME = {"type": "string", "maxLength": 140, "nullable": True, "example": "Hi!"}
+
+# --- posts ---------------------------------------------------------------------------------
+
+POST_ID = {**USER_ID, "description": "A post's id."}
+POST_ERRORS = {
+    "400": _error(
+        "The body is not a JSON object; body is missing, not a string, empty once trimmed or "
+        "longer than 140 characters; language is no known code; reply_to names no post."
+    ),
+    "403": _error("Only the post's author may change or delete it."),
+    "404": _error("No such post."),
+    "429": {
+        **ERRORS["429"],
+        "description": "Too many posts from this account (RATELIMIT_POST, shared with the "
+        "post form); the message says when to try again.",
+    },
+}
+LINK = {"type": "string"}
+NULLABLE_LINK = {"type": "string", "nullable": True}
+BODY = _text(140, example="Hello, world!", description="1-140 characters, trimmed.")
+LANGUAGE = {
+    "type": "string",
+    "nullable": True,
+    "minLength": 2,
+    "maxLength": 3,
+    "example": "en",
+    "description": "An ISO 639 code (any case); null: unknown; left out: detected.",
+}
+
+
+def _object(properties: dict[str, Any], *optional: str) -> dict[str, Any]:
+    """An object with these properties, all of them required but `optional`."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "properties": properties}
+
+
+POST_SCHEMAS: dict[str, Any] = {
+    "Post": _object(
+        {
+            "id": {"type": "integer", "minimum": 1},
+            "body": {"type": "string"},
+            "timestamp": {
+                "type": "string",
+                "format": "date-time",
+                "description": "ISO 8601, UTC.",
+            },
+            "language": {
+                "type": "string",
+                "nullable": True,
+                "description": "An ISO 639 code, detected or set by the author; null: unknown.",
+            },
+            "edited": {
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "description": "When the author last changed the text; null: never.",
+            },
+            "author": _object(
+                {
+                    "id": {"type": "integer", "minimum": 1},
+                    "username": {"type": "string"},
+                    "_links": _object(
+                        {"self": LINK, "avatar": {"type": "string", "format": "uri"}}
+                    ),
+                }
+            ),
+            "is_reply": {
+                "type": "boolean",
+                "description": "A reply; with reply_to null, to a post since deleted.",
+            },
+            "reply_to": {
+                "type": "integer",
+                "minimum": 1,
+                "nullable": True,
+                "description": "The post this one replies to; null if none, or deleted.",
+            },
+            "reply_to_username": {
+                "type": "string",
+                "nullable": True,
+                "description": "Whom it replies to (kept when that post is deleted).",
+            },
+            "like_count": {"type": "integer", "minimum": 0},
+            "reply_count": {"type": "integer", "minimum": 0},
+            "liked": {"type": "boolean", "description": "Whether you like it."},
+            "_links": _object(
+                {"self": LINK, "author": LINK, "like": LINK, "reply_to": NULLABLE_LINK}
+            ),
+        }
+    ),
+    "NewPost": _object(
+        {
+            "body": BODY,
+            "language": LANGUAGE,
+            "reply_to": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 2**31 - 1,
+                "nullable": True,
+                "description": "The id of the post this one answers.",
+            },
+        },
+        "language",
+        "reply_to",
+    ),
+    "PostUpdate": _object({"body": BODY, "language": LANGUAGE}, "language"),
+    "LikeState": _object(
+        {
+            "post_id": {"type": "integer", "minimum": 1},
+            "like_count": {"type": "integer", "minimum": 0},
+            "liked": {"type": "boolean"},
+            "_links": _object({"post": LINK}),
+        }
+    ),
+}
+
 
 COMPONENTS: dict[str, Any] = {
     "securitySchemes": {
@@ -155,36 +299,8 @@ COMPONENTS: dict[str, Any] = {
                 },
             },
         },
-        "UserCollection": {
-            "type": "object",
-            "required": ["items", "_meta", "_links"],
-            "properties": {
-                "items": {"type": "array", "items": _ref("User")},
-                "_meta": {
-                    "type": "object",
-                    "required": ["page", "per_page", "total_pages", "total_items"],
-                    "properties": {
-                        "page": {"type": "integer", "minimum": 1},
-                        "per_page": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": schemas.PER_PAGE_MAX,
-                        },
-                        "total_pages": {"type": "integer", "minimum": 1},
-                        "total_items": {"type": "integer", "minimum": 0},
-                    },
-                },
-                "_links": {
-                    "type": "object",
-                    "required": ["self", "next", "prev"],
-                    "properties": {
-                        "self": {"type": "string"},
-                        "next": {"type": "string", "nullable": True},
-                        "prev": {"type": "string", "nullable": True},
-                    },
-                },
-            },
-        },
+        "UserCollection": _collection_schema("User"),
+        "PostCollection": _collection_schema("Post"),
         "NewUser": {
             "type": "object",
             "required": ["username", "email", "password"],
@@ -201,6 +317,7 @@ COMPONENTS: dict[str, Any] = {
             "type": "object",
             "properties": {"username": USERNAME, "email": EMAIL, "about_me": ABOUT_ME},
         },
+        **POST_SCHEMAS,
     },
 }
 
@@ -219,6 +336,104 @@ def _collection(summary: str, with_id: bool) -> dict[str, Any]:
         }
     }
 
+
+def _post_body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": _ref(schema)}}}
+
+
+def _posts_collection(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    responses = {"200": _json(_ref("PostCollection"), "One page of posts, newest first.")}
+    responses["401"] = ERRORS["401"]
+    if parameters:
+        responses["404"] = ERRORS["404"]
+    return {
+        "get": {
+            "summary": summary,
+            "security": BEARER,
+            "parameters": parameters + PAGING,
+            "responses": responses,
+        }
+    }
+
+
+def _like(summary: str) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": BEARER,
+        "parameters": [POST_ID],
+        "responses": {
+            "200": _json(_ref("LikeState"), "The post's likes now, and yours."),
+            "401": ERRORS["401"],
+            "404": POST_ERRORS["404"],
+        },
+    }
+
+
+POST_PATHS: dict[str, Any] = {
+    "/api/posts": {
+        "post": {
+            "summary": "Write a post, or a reply (reply_to). The same text sent again by you "
+            "within 5 minutes is the post already stored (a resent request).",
+            "security": BEARER,
+            "requestBody": _post_body("NewPost"),
+            "responses": {
+                "201": {
+                    **_json(_ref("Post"), "The post."),
+                    "headers": {
+                        "Location": {
+                            "description": "The post's URL.",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                },
+                "400": POST_ERRORS["400"],
+                "401": ERRORS["401"],
+                "413": ERRORS["413"],
+                "429": POST_ERRORS["429"],
+            },
+        }
+    },
+    "/api/posts/{id}": {
+        "get": {
+            "summary": "One post.",
+            "security": BEARER,
+            "parameters": [POST_ID],
+            "responses": {
+                "200": _json(_ref("Post"), "The post."),
+                "401": ERRORS["401"],
+                "404": POST_ERRORS["404"],
+            },
+        },
+        "put": {
+            "summary": "Change the text (and language) of your post: it is marked edited.",
+            "security": BEARER,
+            "parameters": [POST_ID],
+            "requestBody": _post_body("PostUpdate"),
+            "responses": {
+                "200": _json(_ref("Post"), "Your post as it is now."),
+                **{code: POST_ERRORS[code] for code in ("400", "403", "404")},
+                "401": ERRORS["401"],
+                "413": ERRORS["413"],
+            },
+        },
+        "delete": {
+            "summary": "Delete your post; its replies stay, as replies to a deleted post.",
+            "security": BEARER,
+            "parameters": [POST_ID],
+            "responses": {
+                "204": {"description": "Deleted."},
+                "401": ERRORS["401"],
+                **{code: POST_ERRORS[code] for code in ("403", "404")},
+            },
+        },
+    },
+    "/api/posts/{id}/like": {
+        "post": _like("Like a post (again: no change)."),
+        "delete": _like("Stop liking a post (if you did not: no change)."),
+    },
+    "/api/users/{id}/posts": _posts_collection("A user's posts.", [USER_ID]),
+    "/api/timeline": _posts_collection("Your home timeline: yours and whom you follow.", []),
+}
 
 PATHS: dict[str, Any] = {
     "/api/tokens": {
@@ -283,6 +498,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/users/{id}/followers": _collection("Who follows this user.", with_id=True),
     "/api/users/{id}/following": _collection("Whom this user follows.", with_id=True),
+    **POST_PATHS,
     "/api/openapi.json": {
         "get": {
             "summary": "This document.",

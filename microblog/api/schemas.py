@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import url_for
 from flask_babel import _
 
 from microblog.forms import TEXT_MAX, USERNAME
+from microblog.inputs import ID_MAX
 from microblog.models import User
-from microblog.services import passwords
+from microblog.services import passwords, posts
 from microblog.services.counts import UserCounts
+from microblog.services.listing import Item
 from microblog.services.pagination import Page
 
 USERNAME_MAX = 64
@@ -50,6 +55,18 @@ USER_UPDATE = {
     "email": Text(EMAIL_MAX, email=True),
     "about_me": Text(TEXT_MAX, nullable=True),
 }
+POST_TEXT = {"body": Text(TEXT_MAX, required=True)}  # as the post form: 1-140 after strip
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass(frozen=True)
+class PostInput:
+    """A post's body as sent: its text, its language (posts.DETECT when the client sent
+    none) and the id of the post it replies to."""
+
+    body: str
+    language: posts.Language = posts.DETECT
+    reply_to: int | None = None
 
 
 def load(fields: Mapping[str, Text], data: Any) -> dict[str, str | None]:
@@ -60,6 +77,33 @@ def load(fields: Mapping[str, Text], data: Any) -> dict[str, str | None]:
     if missing:
         raise ValidationError(_("Missing fields: %(names)s.", names=", ".join(missing)))
     return {name: _text(name, field, data[name]) for name, field in fields.items() if name in data}
+
+
+def load_post(data: Any, *, reply: bool = False) -> PostInput:
+    """A new post (`reply`: it may name `reply_to`) or a post's new text, checked."""
+    body = cast(str, load(POST_TEXT, data)["body"])  # required, not nullable: a string
+    language = _language(data["language"]) if "language" in data else posts.DETECT
+    reply_to = data.get("reply_to") if reply else None
+    if reply_to is not None and (
+        isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 1 <= reply_to <= ID_MAX
+    ):
+        raise ValidationError(_("reply_to must be the id of a post, or null."))
+    return PostInput(body, language, reply_to)
+
+
+@cache
+def language_codes() -> frozenset[str]:
+    """The ISO 639 codes (two or three letters) Babel has a name for."""
+    return frozenset(code for code in Locale("en").languages if LANGUAGE_CODE.match(code))
+
+
+def _language(value: Any) -> str | None:
+    """null (unknown) or a known ISO 639 code, in any case."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in language_codes():
+        return value.strip().lower()
+    raise ValidationError(_('language must be a language code such as "en" (ISO 639), or null.'))
 
 
 def _text(name: str, field: Text, value: Any) -> str | None:
@@ -131,6 +175,41 @@ def user_dict(user: User, counts: UserCounts, me: User | None) -> dict[str, Any]
     return data
 
 
+def post_dict(post: Item) -> dict[str, Any]:
+    """A post as its reader sees it (`liked`: by the token's user). A reply keeps the
+    username it answered when that post is deleted: `is_reply` true, `reply_to` null."""
+    author = post.author
+    return {
+        "id": post.id,
+        "body": post.body,
+        "timestamp": iso_utc(post.timestamp),
+        "language": post.language,
+        "edited": iso_utc(post.edited_at),
+        "author": {
+            "id": author.id,
+            "username": author.username,
+            "_links": {
+                "self": url_for("api.get_user", id=author.id),
+                "avatar": author.avatar(AVATAR_SIZE, external=True),
+            },
+        },
+        "is_reply": post.is_reply,
+        "reply_to": post.reply_to_id,
+        "reply_to_username": post.reply_to_username,
+        "like_count": post.like_count,
+        "reply_count": post.reply_count,
+        "liked": post.liked,
+        "_links": {
+            "self": url_for("api.get_post", id=post.id),
+            "author": url_for("api.get_user", id=author.id),
+            "like": url_for("api.like_post", id=post.id),
+            "reply_to": (
+                url_for("api.get_post", id=post.reply_to_id) if post.reply_to_id else None
+            ),
+        },
+    }
+
+
 def collection(
     page: Page[User],
     counts: Mapping[int, UserCounts],
@@ -138,13 +217,22 @@ def collection(
     endpoint: str,
     **url_args: Any,
 ) -> dict[str, Any]:
+    items = [user_dict(user, counts.get(user.id, UserCounts()), me) for user in page.items]
+    return page_dict(page, items, endpoint, **url_args)
+
+
+def page_dict(
+    page: Page[Any], items: list[dict[str, Any]], endpoint: str, **url_args: Any
+) -> dict[str, Any]:
+    """A collection: `items` (the page's, as dicts), `_meta` and the `_links` to pages."""
+
     def link(number: int | None) -> str | None:
         if number is None:
             return None
         return url_for(endpoint, page=number, per_page=page.per_page, **url_args)
 
     return {
-        "items": [user_dict(user, counts.get(user.id, UserCounts()), me) for user in page.items],
+        "items": items,
         "_meta": {
             "page": page.page,
             "per_page": page.per_page,
