@@ -1,6 +1,7 @@
 """Benchmark Microblog against a bare-Flask ceiling, both under the production gunicorn config.
 
     python bench/run.py                      # SQLite in a temp dir, 3 rounds of 5 s per row
+    python bench/run.py --scale 10           # ten times the data: 2,000,000 posts
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/microblog_bench python bench/run.py
 
 It builds a fresh seeded database, starts the app and `bench/ceiling.py` on free loopback
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import json
 import os
 import re
 import shutil
@@ -35,7 +37,26 @@ ROOT = HERE.parent
 # Every request carries the login's User-Agent, as a browser's do: Flask-Login's session
 # protection rewrites the session cookie of a request whose agent differs.
 USER_AGENT = "microblog-bench"
+# The data at scale 1; --scale N multiplies users, posts and messages (each user follows 50).
 SEED = {"users": 2000, "follows": 50, "posts": 200_000, "messages": 50_000}
+SCALED = ("users", "posts", "messages")
+# Readers added to the seeded data at every scale, with the seed's password (see
+# add_readers): "wide" follows WIDE_FOLLOWS accounts (every seeded one, when there are
+# fewer), "quiet" follows QUIET_AUTHORS accounts of their own that post a handful of times.
+WIDE_READER = "wide_reader"
+QUIET_READER = "quiet_reader"
+WIDE_FOLLOWS = 5_000
+QUIET_AUTHORS = tuple(f"quiet_author{n}" for n in range(1, 6))
+QUIET_POSTS = (3, 6)  # each quiet author's posts: between these, spread over the year
+PASSWORD = "password"  # flask seed's default, every account's
+# Rows whose URL will change, in one place each.
+# 5,000 items deep (page 200 at 25 a page). When "Older posts" goes by cursor (SPEC 23), the
+# cursor of this depth can come from {deep_id} and {deep_time}: the 5,000th newest post.
+EXPLORE_DEEP = "/explore?page=200"
+# The "N new posts" poll of home (SPEC 23: 204 while none), asked with the newest post
+# ({newest}: its id) as htmx polls. Not built yet: a 404 shows the row as n/a. Set the
+# endpoint's real URL here when it lands.
+NEW_POSTS_POLL = "/index/new?since={newest}"
 # The app's rate-limit settings (microblog/ratelimits.py SETTINGS; not imported: the app
 # runs only in the processes this script starts; tests/test_bench_tools.py compares them).
 BENCH_LIMITS = (
@@ -62,6 +83,7 @@ class Row:
     headers: tuple[str, ...] = ()
     post: bool = False
     expect: tuple[int, ...] = (200,)  # what a probe must answer, else the row is n/a
+    reader: str | None = None  # who is logged in: a special reader, None for --user
 
 
 @dataclass
@@ -107,7 +129,10 @@ def default_rows(profile: str = "carla2") -> list[Row]:
         Row(CEILINGS["string"], "/string", server="ceiling", ceiling=None),
         Row(CEILINGS["template"], "/template", server="ceiling", ceiling=None),
         Row("home `/index`", "/index", target=0.2),
+        Row("home (wide reader)", "/index", target=0.2, reader=WIDE_READER),
+        Row("home (quiet reader)", "/index", target=0.2, reader=QUIET_READER),
         Row("explore `/explore`", "/explore", target=0.2),
+        Row("explore deep (5,000 items)", EXPLORE_DEEP, target=0.2),
         Row("explore page 500", "/explore?page=500", target=0.2),
         Row(f"profile `/user/{profile}`", f"/user/{profile}", target=0.2),
         Row("messages `/messages`", "/messages", target=0.2),
@@ -124,6 +149,14 @@ def default_rows(profile: str = "carla2") -> list[Row]:
         ),
         Row("badge changed (200)", "/notifications/badge?since=0", ceiling="string", headers=hx),
         Row("`/notifications?since=0`", "/notifications?since=0", ceiling="string"),
+        Row(
+            "new-posts poll, none new (204)",
+            NEW_POSTS_POLL,
+            ceiling="string",
+            target=0.5,
+            headers=hx,
+            expect=(204,),
+        ),
         Row("fragment: explore page 2 (HX-Request)", "/explore?page=2", headers=hx, target=0.3),
         Row("POST a new post", "/index", post=True, target=0.15, expect=(303,)),
     ]
@@ -261,46 +294,159 @@ def run_flask(env: dict, *args: str) -> str:
     return result.stdout
 
 
-SETUP_NOTIFICATION = """
-from microblog import create_app
-from microblog.extensions import db
-from microblog.models import User
-from microblog.services import messages
-from sqlalchemy import select
-app = create_app()
-with app.app_context():
-    user = db.session.scalar(select(User).where(User.username == {user!r}))
-    messages.refresh_unread(user.id)  # the seed sets it already; this makes sure it exists
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":  # what autovacuum would do: stats, visibility
-        with db.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                "VACUUM ANALYZE"
-            )
-"""
+def seed_sizes(scale: int) -> dict[str, int]:
+    """`flask seed`'s sizes at this scale: SEED's users, posts and messages times `scale`."""
+    return {name: value * scale if name in SCALED else value for name, value in SEED.items()}
 
 
-def build_database(env: dict, user: str) -> None:
-    """A fresh schema and the issue's data size (seed --reset wipes a reused database)."""
+def build_database(env: dict, user: str, scale: int = 1) -> dict:
+    """A fresh schema and `scale` times the issue's data size (seed --reset wipes a reused
+    database), the special readers, then `prepare_database`'s set-up."""
     run_flask(env, "db", "upgrade")
-    sizes = [f"--{name}={value}" for name, value in SEED.items()]
+    sizes = [f"--{name}={value}" for name, value in seed_sizes(scale).items()]
+    started = time.perf_counter()
     print(run_flask(env, "seed", *sizes, "--reset").strip(), flush=True)
-    prepare_database(env, user)
+    seeded = time.perf_counter()
+    facts = prepare_database(env, user)
+    print(
+        f"Seed {seeded - started:.1f} s (the flask process), readers and set-up "
+        f"{time.perf_counter() - seeded:.1f} s.",
+        flush=True,
+    )
+    return facts
 
 
-def prepare_database(env: dict, user: str) -> None:
-    """The bench user has an unread-messages notification, so the badge has a version;
-    on PostgreSQL, VACUUM ANALYZE. A reused database (`--skip-seed`) gets the same: the
-    POST rows of earlier runs leave thousands of new posts on heap pages not yet marked
-    all-visible, and page 500's index-only scan then reads the heap (about a third slower
-    until autovacuum comes by)."""
-    subprocess.run(
-        [sys.executable, "-c", SETUP_NOTIFICATION.format(user=user)],
+def prepare_database(env: dict, user: str) -> dict:
+    """`prepare` in a process of its own (the app runs only in processes this script
+    starts); what it found, for the rows' URLs."""
+    result = subprocess.run(
+        [sys.executable, "-c", f"from bench.run import prepare; prepare({user!r})"],
         cwd=ROOT,
         env=env,
-        check=True,
-        timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
+    if result.returncode:
+        raise RuntimeError(f"preparing the database failed:\n{result.stdout}{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def prepare(user: str) -> None:
+    """Get a seeded database ready; prints what the rows need to know, as JSON.
+
+    The special readers are added (once: a reused database keeps them). The bench user
+    has an unread-messages notification, so the badge has a version. On PostgreSQL,
+    VACUUM ANALYZE, for a reused database (`--skip-seed`) too: the POST rows of earlier
+    runs leave thousands of new posts on heap pages not yet marked all-visible, and page
+    500's index-only scan then reads the heap (about a third slower until autovacuum
+    comes by); after a seed, it is what autovacuum would do (statistics, visibility).
+    """
+    from sqlalchemy import func, select
+
+    from microblog import create_app
+    from microblog.extensions import db
+    from microblog.models import Message, Post, User
+    from microblog.services import messages
+
+    app = create_app()
+    with app.app_context():
+        add_readers()
+        bench_user = db.session.scalar(select(User).where(User.username == user))
+        messages.refresh_unread(bench_user.id)  # the seed sets it already: make sure
+        db.session.commit()
+        newest = db.session.scalar(select(func.max(Post.id)))
+        counts = {
+            name: db.session.scalar(select(func.count()).select_from(model))
+            for name, model in (("users", User), ("posts", Post), ("messages", Message))
+        }
+        deep = db.session.execute(
+            select(Post.id, Post.timestamp)
+            .order_by(Post.timestamp.desc(), Post.id.desc())
+            .offset(4_999)
+            .limit(1)
+        ).first()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "VACUUM ANALYZE"
+                )
+    facts = {
+        **counts,
+        "newest": newest or 0,
+        "deep_id": deep.id if deep else 0,
+        "deep_time": deep.timestamp.isoformat() if deep else "",
+    }
+    print(json.dumps(facts))
+
+
+def add_readers(seed: int = 42) -> dict[str, int]:
+    """Add the special readers to a seeded database, unless there already (app context).
+
+    WIDE_READER follows WIDE_FOLLOWS seeded accounts, or every one when there are fewer
+    (scale 1 has 2,000). QUIET_READER follows the QUIET_AUTHORS, new accounts with
+    QUIET_POSTS posts each at moments spread over the last year: its home timeline is a
+    handful of posts among all the others. Same seed, same choices. Returns how many
+    accounts each reader follows.
+    """
+    import random
+    from datetime import timedelta
+
+    from flask import current_app
+    from sqlalchemy import func, insert, select
+    from werkzeug.security import generate_password_hash
+
+    from microblog.cli import YEAR, sentence
+    from microblog.extensions import db
+    from microblog.models import Post, User, followers
+    from microblog.models.base import utcnow
+    from microblog.services import messages
+
+    def follows(username: str) -> int:
+        return db.session.scalar(
+            select(func.count())
+            .select_from(followers)
+            .join(User, User.id == followers.c.follower_id)
+            .where(User.username == username)
+        )
+
+    if db.session.scalar(select(User.id).where(User.username == WIDE_READER)) is None:
+        rng = random.Random(seed)
+        now = utcnow()
+        seeded = list(db.session.scalars(select(User.id).order_by(User.id)))
+        hashed = generate_password_hash(PASSWORD, current_app.config["PASSWORD_HASH_METHOD"])
+        accounts = {
+            name: User(username=name, email=f"{name}@example.com", password_hash=hashed)
+            for name in (WIDE_READER, QUIET_READER, *QUIET_AUTHORS)
+        }
+        db.session.add_all(accounts.values())
+        db.session.flush()
+        quiet = [accounts[name].id for name in QUIET_AUTHORS]
+        # The quiet posts first: the same at every scale (the sample below draws more or
+        # less from the generator depending on how many accounts there are).
+        posts = [
+            Post(
+                body=sentence(rng, language),
+                language=language,
+                user_id=author,
+                timestamp=now - timedelta(seconds=rng.random() * YEAR),
+            )
+            for author in quiet
+            for language in ["es" if rng.random() < 0.2 else "en"]  # one each
+            for _ in range(rng.randint(*QUIET_POSTS))
+        ]
+        wide = sorted(rng.sample(seeded, min(WIDE_FOLLOWS, len(seeded))))
+        db.session.execute(
+            insert(followers),
+            [{"follower_id": accounts[WIDE_READER].id, "followed_id": i} for i in wide]
+            + [{"follower_id": accounts[QUIET_READER].id, "followed_id": i} for i in quiet],
+        )
+        db.session.add_all(sorted(posts, key=lambda post: post.timestamp))
+        db.session.flush()
+        for account in accounts.values():  # their badges, as the seed gives everyone
+            messages.refresh_unread(account.id)
+        db.session.commit()
+    return {WIDE_READER: follows(WIDE_READER), QUIET_READER: follows(QUIET_READER)}
 
 
 def start_gunicorn(target: str, port: int, env: dict, log: Path) -> subprocess.Popen:
@@ -407,23 +553,37 @@ def run_wrk(
     return parse_wrk(result.stdout)
 
 
+def unavailable(row: Row, status: int) -> str:
+    """The note of a row whose probe answered `status`: "" when it can be measured."""
+    return "" if status in row.expect else f"n/a ({status})"
+
+
 def measure(
-    rows: list[Row], bases: dict[str, str], session: Login, args: argparse.Namespace, version: str
+    rows: list[Row],
+    bases: dict[str, str],
+    sessions: dict[str | None, Login],
+    args: argparse.Namespace,
+    values: dict[str, object],
 ) -> list[Result]:
+    """Probe every row, then run wrk over the live ones. `sessions`: each reader's login
+    (None: --user's); `values` fill the rows' `{placeholders}`."""
     results = [Result(row) for row in rows]
     live: list[Result] = []
     form = urllib.parse.urlencode(
-        {"csrf_token": session.csrf_token, "post": "Benchmarking the timeline, one post at a time"}
+        {
+            "csrf_token": sessions[None].csrf_token,
+            "post": "Benchmarking the timeline, one post at a time",
+        }
     )
     for result in results:
         row = result.row
-        url = bases[row.server] + row.path.format(version=version)
+        url = bases[row.server] + row.path.format(**values)
         if row.post:
             status = 303  # probing would add a post: the wrk run checks the statuses
         else:
-            status, _ = probe(url, session.cookie, row.headers)
-        if status not in row.expect:
-            result.note = f"n/a ({status})"
+            status, _ = probe(url, sessions[row.reader].cookie, row.headers)
+        if note := unavailable(row, status):
+            result.note = note
             continue
         live.append(result)
     # POSTs add posts, which would then fill page 1 of home and explore: they run last,
@@ -436,10 +596,10 @@ def measure(
             seconds = 1 if number == 0 else args.duration
             for result in phase:
                 row = result.row
-                url = bases[row.server] + row.path.format(version=version)
+                url = bases[row.server] + row.path.format(**values)
                 env = {
                     **os.environ,
-                    "BENCH_COOKIE": session.cookie,
+                    "BENCH_COOKIE": sessions[row.reader].cookie,
                     "BENCH_USER_AGENT": USER_AGENT,
                     "BENCH_FORM": form,
                     "BENCH_HEADERS": "\n".join(row.headers),
@@ -468,7 +628,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def scale_factor(text: str) -> int:
+    """--scale: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1: {value}")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every row (median)")
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
@@ -493,11 +664,32 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="reuse the database of an earlier run (no seed; VACUUM ANALYZE on PostgreSQL)",
     )
+    parser.add_argument(
+        "--scale",
+        type=scale_factor,
+        default=1,
+        help="seed N times the base data (users, posts, messages; 50 follows each)",
+    )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="build the database (seed, readers, set-up), report the time it took, stop",
+    )
     parser.add_argument("--output", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
-
-    if shutil.which("wrk") is None:
+    if args.seed_only and args.skip_seed:
+        parser.error("--seed-only and --skip-seed: nothing to do")
+    if not args.seed_only and shutil.which("wrk") is None:
         parser.error("wrk is missing: apt-get install wrk")
+    return args
+
+
+def data_size(facts: dict) -> str:
+    return ", ".join(f"{facts[name]:,} {name}" for name in SCALED)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="microblog-bench-"))
     database_url = os.environ.get("DATABASE_URL") or (
         f"sqlite:///{Path(args.database).resolve() if args.database else tmp / 'bench.db'}"
@@ -531,10 +723,26 @@ def main(argv: list[str] | None = None) -> int:
         kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
         if not args.skip_seed:
             print(f"Building the {kind} database ({database_url}) ...", flush=True)
-            build_database(env, args.user)
+            if kind == "SQLite" and args.database:
+                # A new file: seed --reset deletes an old one's rows one by one (foreign
+                # keys, triggers), minutes for the 2,000,000 posts of --scale 10.
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{Path(args.database).resolve()}{suffix}").unlink(missing_ok=True)
+            started = time.perf_counter()
+            facts = build_database(env, args.user, args.scale)
+            built = time.perf_counter() - started
+            if args.seed_only:
+                print(
+                    f"{kind}, scale {args.scale}: {data_size(facts)}; built in {built:.1f} s "
+                    f"(schema, seed, readers, set-up), {machine()}.",
+                    flush=True,
+                )
+                if not args.database and kind == "SQLite":
+                    shutil.rmtree(tmp, ignore_errors=True)  # --database keeps the file
+                return 0
         else:  # a database seeded by older code: bring its schema up to this code's first
             run_flask(env, "db", "upgrade")
-            prepare_database(env, args.user)
+            facts = prepare_database(env, args.user)
         ports = {"app": free_port(), "ceiling": free_port()}
         processes.append(start_gunicorn("microblog:create_app()", ports["app"], env, app_log))
         processes.append(
@@ -543,12 +751,17 @@ def main(argv: list[str] | None = None) -> int:
         bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         wait_for(bases["app"] + "/auth/login")
         wait_for(bases["ceiling"] + "/string")
-        session = login(bases["app"], args.user, "password")
+        # Each reader logs in with a cookie jar of its own: --user, and the special
+        # readers whose rows are run.
+        sessions = {
+            reader: login(bases["app"], reader or args.user, PASSWORD)
+            for reader in dict.fromkeys([None] + [r.reader for r in rows if r.reader])
+        }
         # The first visit to /messages marks everything read, a new badge version; later
         # visits (what wrk measures) are read-only. Visit once, then take the version.
-        probe(bases["app"] + "/messages", session.cookie)
-        version = badge_version(bases["app"], session.cookie)
-        results = measure(rows, bases, session, args, version)
+        probe(bases["app"] + "/messages", sessions[None].cookie)
+        values = {**facts, "version": badge_version(bases["app"], sessions[None].cookie)}
+        results = measure(rows, bases, sessions, args, values)
     finally:
         for process in reversed(processes):
             stop(process)
@@ -560,6 +773,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{workers} ({env.get('GUNICORN_WORKER_CLASS', 'sync')}); wrk -t{args.threads} "
             f"-c{args.connections}, {args.rounds} interleaved rounds of {args.duration:g} s, "
             "medians.",
+            f"Data: {data_size(facts)}"
+            + (
+                " (an earlier run's, --skip-seed)."
+                if args.skip_seed
+                else f", --scale {args.scale}."
+            ),
             "",
             format_table(results),
             "",

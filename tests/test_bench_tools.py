@@ -150,3 +150,185 @@ def test_the_bench_sets_every_rate_limit_far_above_its_load() -> None:
     from microblog.ratelimits import SETTINGS
 
     assert set(run.BENCH_LIMITS) == set(SETTINGS)
+
+
+# --- data at scale ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def wrk_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run.shutil, "which", lambda name: f"/usr/bin/{name}")
+
+
+@pytest.mark.usefixtures("wrk_installed")
+def test_scale_is_a_whole_number_from_one_and_defaults_to_one(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    assert run.parse_args([]).scale == 1
+    assert run.parse_args(["--scale", "10"]).scale == 10
+    for wrong in ("0", "-2", "1.5", "ten"):
+        with pytest.raises(SystemExit):
+            run.parse_args(["--scale", wrong])
+        assert "--scale" in capsys.readouterr().err
+
+
+def test_only_seeding_needs_no_wrk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run.shutil, "which", lambda name: None)
+    args = run.parse_args(["--seed-only", "--scale", "3"])
+    assert args.seed_only and args.scale == 3
+    with pytest.raises(SystemExit):
+        run.parse_args([])  # a measuring run does
+    with pytest.raises(SystemExit):
+        run.parse_args(["--seed-only", "--skip-seed"])
+
+
+def test_scale_multiplies_users_posts_and_messages_not_follows() -> None:
+    assert run.seed_sizes(1) == run.SEED
+    assert run.seed_sizes(10) == {
+        "users": 20_000,
+        "follows": 50,
+        "posts": 2_000_000,
+        "messages": 500_000,
+    }
+
+
+def test_rows_of_the_special_readers_and_the_rows_to_come() -> None:
+    rows = {row.name: row for row in run.default_rows()}
+    assert rows["home (wide reader)"].reader == run.WIDE_READER
+    assert rows["home (quiet reader)"].reader == run.QUIET_READER
+    assert rows["home `/index`"].reader is None  # --user
+    assert rows["explore deep (5,000 items)"].path == run.EXPLORE_DEEP
+    poll = rows["new-posts poll, none new (204)"]
+    assert poll.path == run.NEW_POSTS_POLL and poll.expect == (204,)
+    # Not built yet: the probe's 404 makes the row n/a; the 204 it waits for measures it.
+    assert run.unavailable(poll, 404) == "n/a (404)"
+    assert run.unavailable(poll, 204) == ""
+    facts = {"version": "1.5", "newest": 7, "deep_id": 3, "deep_time": "2026-01-01T00:00:00"}
+    for row in rows.values():
+        row.path.format(**facts)  # every placeholder is one the harness fills
+
+
+def test_the_app_answers_the_readers_rows(app, client) -> None:  # noqa: ANN001
+    """Seeded data plus the special readers: each logs in with the seed's password; wide
+    follows every seeded account (fewer than WIDE_FOLLOWS here), quiet the quiet authors."""
+    from sqlalchemy import func, select
+
+    from microblog.extensions import db
+    from microblog.models import Post, User
+
+    result = app.test_cli_runner().invoke(
+        args=["seed", "--users", "30", "--follows", "5", "--posts", "300", "--messages", "20"]
+    )
+    assert result.exit_code == 0, result.output
+    assert run.add_readers() == {run.WIDE_READER: 30, run.QUIET_READER: 5}
+    assert run.add_readers() == {run.WIDE_READER: 30, run.QUIET_READER: 5}  # once only
+    assert db.session.scalar(select(func.count()).select_from(User)) == 37
+    low, high = run.QUIET_POSTS
+    for name in run.QUIET_AUTHORS:
+        posts = db.session.scalar(
+            select(func.count()).select_from(Post).join(Post.author).where(User.username == name)
+        )
+        assert low <= posts <= high
+
+    rows = {row.name: row for row in run.default_rows()}
+    seen = {}
+    for name in ("home (wide reader)", "home (quiet reader)"):
+        row = rows[name]
+        client.post("/auth/logout")
+        login = client.post("/auth/login", data={"username": row.reader, "password": run.PASSWORD})
+        assert login.status_code == 303
+        page = client.get(row.path, headers={"User-Agent": run.USER_AGENT})
+        assert page.status_code in row.expect
+        seen[row.reader] = set(run.re.findall(r'href="/user/([\w.-]+)"', page.text))
+    assert seen[run.QUIET_READER] - {run.QUIET_READER} <= set(run.QUIET_AUTHORS)
+    assert not seen[run.WIDE_READER] & set(run.QUIET_AUTHORS)
+
+
+def test_seeding_is_deterministic_and_leaves_indexes_keys_and_search_whole(app) -> None:  # noqa: ANN001
+    """The seed drops indexes, foreign keys (PostgreSQL) and the search trigger (SQLite)
+    for its load: all are back after, the search index holds every post, and the same
+    seed gives the same data."""
+    from sqlalchemy import func, inspect, select
+
+    from microblog.extensions import db
+    from microblog.models import Message, Post, User
+    from microblog.services import search
+
+    def schema() -> dict:
+        inspector = inspect(db.engine)
+        return {
+            table: (
+                sorted(index["name"] for index in inspector.get_indexes(table)),
+                sorted(key["name"] for key in inspector.get_foreign_keys(table)),
+            )
+            for table in ("post", "message", "followers")
+        }
+
+    def data() -> list:
+        return [
+            db.session.execute(
+                select(Post.body, Post.user_id, Post.language).order_by(Post.id)
+            ).all(),
+            db.session.execute(
+                select(Message.sender_id, Message.recipient_id).order_by(Message.id)
+            ).all(),
+            db.session.scalars(select(User.about_me).order_by(User.id)).all(),
+        ]
+
+    before = schema()
+    seed = ["seed", "--users", "40", "--follows", "6", "--posts", "400", "--messages", "50"]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=[*seed, "--reset"]).exit_code == 0
+    first = data()
+    assert runner.invoke(args=[*seed, "--reset"]).exit_code == 0
+    db.session.expire_all()
+    assert data() == first
+    assert schema() == before
+    times = db.session.scalars(select(Post.timestamp).order_by(Post.id)).all()
+    assert times == sorted(times) and len(set(times)) == len(times)
+    with_word = db.session.scalar(
+        select(func.count()).select_from(Post).where(Post.body.ilike("%coffee%"))
+    )
+    assert with_word > 0 and search.count("coffee") == with_word
+    # The insert trigger is back: a post written now is found.
+    db.session.add(Post(body="Coffee again", user_id=1, language="en"))
+    db.session.commit()
+    assert search.count("coffee") == with_word + 1
+
+
+def test_the_database_is_built_at_a_small_scale(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The harness's own steps (flask db upgrade, flask seed, prepare), scaled: SEED made
+    tiny, scale 3, on a SQLite file."""
+    import sqlite3
+
+    monkeypatch.setattr(run, "SEED", {"users": 10, "follows": 4, "posts": 50, "messages": 8})
+    database = tmp_path / "bench.db"
+    env = {
+        **run.os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": "bench-secret",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        "PYTHONPATH": str(ROOT),
+    }
+    facts = run.build_database(env, "ben1", scale=3)
+    quiet = len(run.QUIET_AUTHORS)
+    assert facts["users"] == 30 + 2 + quiet
+    assert facts["messages"] == 24
+    low, high = run.QUIET_POSTS
+    assert 150 + quiet * low <= facts["posts"] <= 150 + quiet * high
+    with sqlite3.connect(database) as connection:
+        (newest,) = connection.execute("SELECT max(id) FROM post").fetchone()
+        assert facts["newest"] == newest
+        assert facts["deep_id"] == 0  # fewer than 5,000 posts
+        follows = dict(
+            connection.execute(
+                "SELECT username, count(*) FROM followers JOIN user ON user.id = follower_id "
+                "GROUP BY username"
+            ).fetchall()
+        )
+        assert follows["ben1"] == 4 and follows[run.WIDE_READER] == 30
+        assert follows[run.QUIET_READER] == quiet
+        (indexed,) = connection.execute("SELECT count(*) FROM post_search").fetchone()
+        assert indexed == facts["posts"]
