@@ -51,8 +51,10 @@ def create(
     resend). Two sendings of one form that race (two workers) both miss the lookups; the
     unique index on the key lets one insert through, and the other returns its post.
     """
-    if (post := by_submission(author, submission_key) or _replay(author, body)) is not None:
-        return post
+    reply_to_id = reply_to.id if reply_to is not None else None
+    replayed = by_submission(author, submission_key) or _replay(author, body, reply_to_id)
+    if replayed is not None:
+        return replayed
     named = mentions.resolve(body)
     post = Post(
         body=body,
@@ -60,10 +62,9 @@ def create(
         language=_language(body, language),
         submission_key=submission_key,
         mentions=mentions.stored(named),
+        reply_to_id=reply_to_id,
+        reply_to_user_id=reply_to.user_id if reply_to is not None else None,
     )
-    if reply_to is not None:
-        post.reply_to_id = reply_to.id
-        post.reply_to_user_id = reply_to.user_id
     db.session.add(post)
     try:
         db.session.flush()
@@ -73,8 +74,8 @@ def create(
             raise
         return post
     if reply_to is not None:
-        _count_replies(reply_to.id, +1)
-        activity.record(reply_to.user_id, author.id, Kind.REPLY, post.id)
+        _count_replies(post.reply_to_id, +1)
+        activity.record(post.reply_to_user_id, author.id, Kind.REPLY, post.id)
     _notify_mentions(post, named, {})
     db.session.commit()
     return post
@@ -146,14 +147,21 @@ def by_submission(author: User, submission_key: str | None) -> Post | None:
     )
 
 
-def _replay(author: User, body: str) -> Post | None:
+def _replay(author: User, body: str, reply_to_id: int | None) -> Post | None:
+    """The author's latest post, if it is this one sent again: the same words, to the same
+    post, within REPLAY_WINDOW ("thanks!" to two posts is two replies)."""
     latest = db.session.scalar(
         select(Post)
         .where(Post.user_id == author.id)
         .order_by(Post.timestamp.desc(), Post.id.desc())
         .limit(1)
     )
-    if latest is not None and latest.body == body and latest.timestamp > utcnow() - REPLAY_WINDOW:
+    if (
+        latest is not None
+        and latest.body == body
+        and latest.reply_to_id == reply_to_id
+        and latest.timestamp > utcnow() - REPLAY_WINDOW
+    ):
         return latest
     return None
 

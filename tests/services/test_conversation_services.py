@@ -108,3 +108,14 @@ def test_follows_tell_the_followed_and_unfollows_withdraw(app, make_user):
     assert activity.unseen_count(ana.id) == 1
     follows.unfollow(bob, ana)
     assert kinds(ana) == [] and activity.unseen_count(ana.id) == 0
+
+
+def test_the_same_words_to_two_posts_are_two_replies(app, make_user):
+    ana, bob = make_user("ana"), make_user("bob")
+    first, second = posts.create(ana, "one"), posts.create(ana, "two")
+    to_first = posts.create(bob, "thanks!", reply_to=first)
+    to_second = posts.create(bob, "thanks!", reply_to=second)
+    assert to_first.id != to_second.id and to_second.reply_to_id == second.id
+    assert db.session.get(Post, second.id).reply_count == 1
+    # The same reply sent again (Back and resend) is still the one reply.
+    assert posts.create(bob, "thanks!", reply_to=second).id == to_second.id
