@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models. They cross-reference, so they are imported together."""
 
 from microblog.models.activity import Activity, Kind
+from microblog.models.conversation import Conversation
 from microblog.models.like import PostLike
 from microblog.models.message import Message
 from microblog.models.notification import Notification
@@ -11,6 +12,7 @@ from microblog.models.user import User, followers
 
 __all__ = [
     "Activity",
+    "Conversation",
     "Kind",
     "Message",
     "Notification",

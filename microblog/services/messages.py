@@ -1,9 +1,12 @@
-"""Private messages and the unread count behind the navbar badge.
+"""Private messages, conversations and the unread count behind the navbar badge.
 
-The count lives in the recipient's `unread_message_count` notification. It is never
-incremented: every write recomputes it from the message table (an indexed range on
-recipient_id + timestamp) while holding the notification's row lock, so concurrent
-senders and readers (several workers, SQLite or PostgreSQL) cannot make it drift.
+The count lives in the recipient's `unread_message_count` notification: the unread
+messages they have not seen in /messages either (services/conversations.py keeps them per
+conversation). Every write of a user's counters happens while holding that notification's
+row lock, and the count is then summed again from the user's conversation rows, so
+concurrent senders and readers (several workers, SQLite or PostgreSQL) cannot make it
+drift. A message is timestamped after its sender takes the lock: whatever a reader marks
+read "as of now" is exactly what was committed before.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any
 
 from flask import g, has_app_context
 from sqlalchemy import (
-    Select,
     String,
     bindparam,
     cast,
@@ -29,9 +31,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.extensions import db
-from microblog.models import Message, Notification, User
+from microblog.models import Conversation, Message, Notification, User
 from microblog.models.base import utcnow
-from microblog.services import notifications
+from microblog.services import conversations, notifications
 from microblog.services.listing import Item, Listing
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
 from microblog.services.pagination import Page
@@ -42,26 +44,25 @@ class MessageError(ValueError):
     """A message that the rules refuse (to yourself)."""
 
 
-def _unread_count_query(user_id: int) -> Select:
-    """Messages newer than the user's last read time, read in the same statement."""
-    read_time = select(User.last_message_read_time).where(User.id == user_id).scalar_subquery()
-    return select(func.count(Message.id)).where(
-        Message.recipient_id == user_id,
-        Message.timestamp > func.coalesce(read_time, datetime(1970, 1, 1)),
-    )
-
-
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(_unread_count_query(user_id)) or 0
+    """What the badge shows: unread messages not seen in /messages either."""
+    return conversations.unseen(user_id)
 
 
-def refresh_unread(user_id: int) -> int:
-    """Recount after taking the notification's lock (each statement sees all commits)."""
-    notifications.lock(user_id, UNREAD_MESSAGE_COUNT, 0)
+def _recount(user_id: int) -> int:
+    """Store the user's count (the caller holds their lock)."""
     count = unread_count(user_id)
     notifications.upsert(user_id, UNREAD_MESSAGE_COUNT, count)
     _request_notes().pop(user_id, None)
     return count
+
+
+def refresh_unread(user_id: int) -> int:
+    """Rebuild the user's conversations from the message table and recount, under the
+    lock (a repair, or after storing messages directly); no commit."""
+    notifications.lock(user_id, UNREAD_MESSAGE_COUNT, 0)
+    conversations.rebuild(user_id)
+    return _recount(user_id)
 
 
 def send(sender: User, recipient: User, body: str, submission_key: str | None = None) -> Message:
@@ -73,8 +74,13 @@ def send(sender: User, recipient: User, body: str, submission_key: str | None = 
     message = _by_submission(sender.id, submission_key) or _replay(sender, recipient, body)
     if message is not None:
         return message
+    notifications.lock(recipient.id, UNREAD_MESSAGE_COUNT, 0)
     message = Message(
-        sender_id=sender.id, recipient_id=recipient.id, body=body, submission_key=submission_key
+        sender_id=sender.id,
+        recipient_id=recipient.id,
+        body=body,
+        submission_key=submission_key,
+        timestamp=utcnow(),  # after the lock: see the module's docstring
     )
     db.session.add(message)
     try:
@@ -84,7 +90,8 @@ def send(sender: User, recipient: User, body: str, submission_key: str | None = 
         if (message := _by_submission(sender.id, submission_key)) is None:
             raise
         return message
-    refresh_unread(recipient.id)
+    conversations.record(message)
+    _recount(recipient.id)
     db.session.commit()
     return message
 
@@ -112,7 +119,8 @@ def _by_submission(sender_id: int, submission_key: str | None) -> Message | None
 
 
 def mark_read(user: User) -> datetime | None:
-    """Mark every received message read; returns the previous read time.
+    """The user opens /messages: the badge's count goes to 0 (nothing is new to them), each
+    conversation keeps its unread messages until it is opened. Returns the previous time.
 
     No write when the badge already says 0: visiting /messages again is read-only.
     """
@@ -128,11 +136,28 @@ def mark_read(user: User) -> datetime | None:
         .values(last_message_read_time=now)
         .execution_options(synchronize_session=False)
     )
-    notifications.upsert(user.id, UNREAD_MESSAGE_COUNT, unread_count(user.id))
-    _request_notes().pop(user.id, None)
+    conversations.mark_seen(user.id)
+    _recount(user.id)
     db.session.commit()
     set_committed_value(user, "last_message_read_time", now)
     return previous
+
+
+def read_conversation(user: User, other: User) -> datetime | None:
+    """The user opens their conversation with `other`: its messages are read, and the badge
+    loses those it counted. Returns when it was read before (None: never).
+
+    No write when nothing in it is unread. A message that arrives between this and the page's
+    query is shown and stays unread: the next visit reads it.
+    """
+    unread, read_before = conversations.state(user.id, other.id)
+    if not unread:
+        return read_before
+    notifications.lock(user.id, UNREAD_MESSAGE_COUNT, 0)
+    conversations.mark_read(user.id, other.id, utcnow())
+    _recount(user.id)
+    db.session.commit()
+    return read_before
 
 
 RECEIVED = Listing(Message, Message.recipient_id == bindparam("recipient_id"))
@@ -171,24 +196,19 @@ def badge(user_id: int) -> tuple[int, float]:
 
 
 def refresh_all_unread_counts() -> None:
-    """Set every user's unread count in two bulk statements (demo data); no commit."""
+    """Rebuild every conversation from the messages and set every user's unread count, in
+    four bulk statements (demo data); no commit."""
+    conversations.rebuild()
     db.session.execute(delete(Notification).where(Notification.name == UNREAD_MESSAGE_COUNT))
     counted = (
         select(
             User.id,
             literal(UNREAD_MESSAGE_COUNT),
             literal(time.time()),
-            cast(func.count(Message.id), String),
+            cast(func.coalesce(func.sum(Conversation.unseen), 0), String),
         )
         .select_from(User)
-        .outerjoin(
-            Message,
-            (Message.recipient_id == User.id)
-            & (
-                User.last_message_read_time.is_(None)
-                | (Message.timestamp > User.last_message_read_time)
-            ),
-        )
+        .outerjoin(Conversation, Conversation.user_id == User.id)
         .group_by(User.id)
     )
     db.session.execute(

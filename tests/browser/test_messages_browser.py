@@ -1,4 +1,5 @@
-"""Two people in two browsers: A sends B a private message, B's badge shows it, B reads it."""
+"""Two people in two browsers: A sends B a private message, B's badge shows it, B reads it.
+(tests/browser/test_conversations_browser.py has the conversation page and its replies.)"""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def store_message(app: Flask, sender_id: int, recipient_id: int, body: str, days
             message.timestamp = utcnow() - timedelta(days=days_ago)
         db.session.add(message)
         db.session.flush()
+        messages.refresh_unread(sender_id)
         messages.refresh_unread(recipient_id)
         db.session.commit()
 
@@ -109,8 +111,8 @@ def test_badge_shows_a_new_message_without_reload_and_clears_on_read(
 
     bob.click("#navbar a[href='/messages']")
     expect(bob).to_have_url(re.compile(r"/messages$"))
-    expect(bob.locator("#message-list")).to_contain_text("Hello Bob, lunch at noon?")
-    expect(bob.locator("#message-list")).to_contain_text("New")
+    expect(bob.locator("#conversation-list")).to_contain_text("Hello Bob, lunch at noon?")
+    expect(bob.locator("#conversation-list")).to_contain_text("1 unread message")
     expect(badge_count(bob)).to_have_count(0)
     screenshot(bob, "bob-read")
 
@@ -118,33 +120,45 @@ def test_badge_shows_a_new_message_without_reload_and_clears_on_read(
     expect(badge_count(other_tab)).to_have_count(0)
     assert poll(other_tab).status == 204
 
-    # Reply from the hover card on the sender's name.
-    bob.hover("#message-list .user-link a")
+    # The conversation; the sender's name there has the hover card, to their profile.
+    bob.click("#conversation-list a:text('alice')")
+    expect(bob).to_have_url(re.compile(r"/messages/alice$"))
+    expect(bob.locator("#conversation-messages")).to_contain_text("Hello Bob, lunch at noon?")
+    bob.hover("#conversation-messages .user-link a")
     bob.clock.run_for("00:01")
-    card = bob.locator("#message-list .user-popup .popup-card")
+    card = bob.locator("#conversation-messages .user-popup .popup-card")
     expect(card).to_contain_text("Send private message")
     screenshot(bob, "bob-hover-card")
     card.locator("text=Send private message").click()
     expect(bob).to_have_url(re.compile(r"/send_message/alice$"))
 
 
-def test_reading_older_messages_clears_the_badge_out_of_band(
+def test_reading_older_conversations_clears_the_badge_out_of_band(
     live_app, users, new_page, screenshot
 ):
     live_app.config["POSTS_PER_PAGE"] = 2
-    for day in (3, 2, 1):
-        store_message(live_app, users["alice"], users["bob"], f"{day} days ago", days_ago=day)
-    bob = new_page()
+    with live_app.app_context():
+        others = []
+        for name in ("carol", "dave"):
+            user = User(username=name, email=f"{name}@example.com")
+            db.session.add(user)
+            others.append(user)
+        db.session.commit()
+        carol, dave = (user.id for user in others)
+    for day, sender in ((3, users["alice"]), (2, carol), (1, dave)):
+        store_message(live_app, sender, users["bob"], f"{day} days ago", days_ago=day)
+    # A short window: the pager below it (it loads as it scrolls into view, or on a click).
+    bob = new_page(viewport={"width": 1100, "height": 200})
     bob.clock.install()
     log_in(bob, "bob")
     bob.goto("/messages")
     expect(badge_count(bob)).to_have_count(0)
-    store_message(live_app, users["alice"], users["bob"], "just now")
+    store_message(live_app, carol, users["bob"], "just now")
     assert poll(bob).status == 200
     expect(badge_count(bob)).to_have_text("1")
     with bob.expect_response(lambda r: "/messages?page=2" in r.url):
-        bob.click("text=Older messages")
-    expect(bob.locator("#message-list")).to_contain_text("3 days ago")
+        bob.click("text=Older conversations")
+    expect(bob.locator("#conversation-list")).to_contain_text("3 days ago")
     expect(badge_count(bob)).to_have_count(0)  # at once: no poll happened
     expect(bob).to_have_url(re.compile(r"/messages\?page=2$"))
     screenshot(bob, "older-read")
@@ -171,8 +185,10 @@ def test_send_and_read_without_javascript(live_app, users, new_page, screenshot)
     expect(bob.locator("#unread-badge .visually-hidden")).to_have_text("1 unread message")
     screenshot(bob, "bob-badge")
     bob.click("#navbar a[href='/messages']")
-    expect(bob.locator("#message-list")).to_contain_text("Hello Bob, no JavaScript here")
+    expect(bob.locator("#conversation-list")).to_contain_text("Hello Bob, no JavaScript here")
     expect(badge_count(bob)).to_have_count(0)
     screenshot(bob, "bob-read")
+    bob.click("#conversation-list a:text('alice')")
+    expect(bob.locator("#conversation-messages")).to_contain_text("Hello Bob, no JavaScript")
     with live_app.app_context():
         assert db.session.query(Message).count() == 1

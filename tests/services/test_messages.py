@@ -1,7 +1,8 @@
-"""The messages service: sending, reading and the unread count it keeps."""
+"""The messages service: sending, reading, conversations and the unread count it keeps."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -10,9 +11,9 @@ from flask import Flask
 from sqlalchemy import event, func, select
 
 from microblog.extensions import db
-from microblog.models import Message, User
+from microblog.models import Conversation, Message, User
 from microblog.models.base import utcnow
-from microblog.services import messages, notifications
+from microblog.services import conversations, messages, notifications
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
 
 
@@ -143,3 +144,96 @@ def test_seed_command_sets_every_badge(app: Flask):
     for user in users:
         assert count_of(user) == messages.unread_count(user.id)
     assert sum(count_of(user) for user in users) == 60
+
+
+# --- Conversations ---------------------------------------------------------------------------
+
+
+def test_read_conversation_returns_the_previous_read_time(make_user: Callable[..., User]):
+    alice, bob = make_user("alice"), make_user("bob")
+    messages.send(bob, alice, "one")
+    assert messages.read_conversation(alice, bob) is None
+    assert count_of(alice) == 0
+    first = db.session.get(Conversation, (alice.id, bob.id)).read_at
+    assert first is not None
+    messages.send(bob, alice, "two")
+    assert messages.read_conversation(alice, bob) == first
+    assert db.session.get(Conversation, (alice.id, bob.id)).read_at > first
+
+
+def test_read_conversation_with_nothing_unread_writes_nothing(
+    app: Flask, make_user: Callable[..., User]
+):
+    alice, bob, stranger = make_user("alice"), make_user("bob"), make_user("stranger")
+    messages.send(bob, alice, "one")
+    messages.read_conversation(alice, bob)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        messages.read_conversation(alice, bob)
+        messages.read_conversation(alice, stranger)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == 2
+    assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements)
+
+
+def test_exchange_pages_match_plain_offset_pages(app: Flask, make_user: Callable[..., User]):
+    """Both ways, newest first, ties broken by id, the same on every page; nobody else's."""
+    app.config["POSTS_PER_PAGE"] = 4
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    rng = random.Random(5)
+    start = utcnow() - timedelta(days=3)
+    for _ in range(40):
+        sender, recipient = rng.choice([(alice, bob), (bob, alice), (carol, alice)])
+        message = Message(sender_id=sender.id, recipient_id=recipient.id, body="x")
+        message.timestamp = start + timedelta(hours=rng.randint(0, 10))  # many ties
+        db.session.add(message)
+    db.session.commit()
+    plain = list(
+        db.session.scalars(
+            select(Message.id)
+            .where(
+                ((Message.sender_id == alice.id) & (Message.recipient_id == bob.id))
+                | ((Message.sender_id == bob.id) & (Message.recipient_id == alice.id))
+            )
+            .order_by(Message.timestamp.desc(), Message.id.desc())
+        )
+    )
+    got = []
+    for number in range(1, 20):
+        page = conversations.exchange(alice, bob, number)
+        got += [item.id for item in page.items]
+        assert page.has_next == (len(plain) > number * 4)
+    assert got == plain
+    assert [item.id for item in conversations.exchange(bob, alice, 2).items] == plain[4:8]
+
+
+def test_inbox_latest_first_with_own_last_messages(app: Flask, make_user: Callable[..., User]):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    messages.send(bob, alice, "from bob")
+    messages.send(carol, alice, "from carol")
+    messages.send(alice, bob, "to bob")
+    page = conversations.inbox(alice, 1)
+    assert [(s.other.username, s.body, s.own, s.unread) for s in page.items] == [
+        ("bob", "to bob", True, 1),
+        ("carol", "from carol", False, 1),
+    ]
+    assert not page.has_next
+
+
+def test_since_shows_at_most_the_newest_few(app: Flask, make_user: Callable[..., User]):
+    alice, bob = make_user("alice"), make_user("bob")
+    for n in range(conversations.SINCE_MAX + 5):
+        db.session.add(Message(sender_id=bob.id, recipient_id=alice.id, body=f"m{n}"))
+    db.session.commit()
+    shown = conversations.since(alice, bob, 0)
+    assert len(shown) == conversations.SINCE_MAX
+    assert shown[-1].body == f"m{conversations.SINCE_MAX + 4}" and shown[0].body == "m5"
+    assert [item.body for item in conversations.since(alice, bob, shown[-2].id)] == [
+        shown[-1].body
+    ]
