@@ -11,11 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from microblog.database import upsert_insert
 from microblog.extensions import db
 from microblog.models import Kind, Post, PostLike, User
 from microblog.services import activity
+
+
+class PostGone(LookupError):
+    """The post was deleted meanwhile (between loading it and liking it)."""
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,26 @@ class LikeState:
     like_count: int
     liked: bool
 
+    @property
+    def id(self) -> int:
+        """The post's id, named as a list row (`listing.Item`) names it: the like button
+        reads either."""
+        return self.post_id
+
 
 def like(user: User, post: Post) -> LikeState:
     values = {"post_id": post.id, "user_id": user.id}
-    inserted = db.session.execute(upsert_insert(PostLike).values(values).on_conflict_do_nothing())
-    if inserted.rowcount:
+    try:
+        # RETURNING says whether this request's insert took effect (psycopg's rowcount
+        # for INSERT .. ON CONFLICT DO NOTHING is -1, never 0).
+        insert = upsert_insert(PostLike).values(values).on_conflict_do_nothing()
+        inserted = db.session.execute(insert.returning(PostLike.post_id)).first() is not None
+    except IntegrityError:
+        # Not the primary key (that conflict is ignored): the post's foreign key. The post
+        # was deleted after the caller loaded it.
+        db.session.rollback()
+        raise PostGone(post.id) from None
+    if inserted:
         _count(post.id, +1)
         activity.record(post.user_id, user.id, Kind.LIKE, post.id)
     db.session.commit()
@@ -49,12 +69,16 @@ def unlike(user: User, post: Post) -> LikeState:
 
 
 def state(user: User, post_id: int) -> LikeState:
-    """The post's count and the user's like, read in one statement."""
+    """The post's count and the user's like, read in one statement; PostGone if there is
+    no such post (any more)."""
     liked = select(PostLike.user_id).where(
         PostLike.post_id == post_id, PostLike.user_id == user.id
     )
     query = select(Post.like_count, liked.exists()).where(Post.id == post_id)
-    count, mine = db.session.execute(query).one()
+    row = db.session.execute(query).first()
+    if row is None:
+        raise PostGone(post_id)
+    count, mine = row
     return LikeState(post_id, count, bool(mine))
 
 

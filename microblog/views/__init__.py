@@ -6,6 +6,7 @@ VIEWS = (
     "avatars",
     "errors",
     "exports",
+    "likes",
     "messages",
     "posts",
     "search",
