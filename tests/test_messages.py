@@ -25,7 +25,7 @@ from sqlalchemy import event, func, select
 from microblog.extensions import db
 from microblog.models import Message, Notification, User
 from microblog.models.base import utcnow
-from microblog.services import messages
+from microblog.services import follows, messages
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
 from tests.conftest import PASSWORD
 
@@ -411,18 +411,28 @@ def test_badge_without_htmx_redirects_to_messages(client, alice):
 def test_badge_parity_with_the_navbar(client, hx, alice, bob, make_message):
     make_message(bob, alice)
     make_message(bob, alice)
-    fragment = hx("GET", "/notifications/badge").text.strip()
+    follows.follow(bob, alice)
+    # The poll answers the badge, then the Activity count out of band (tests/test_activity.py).
+    fragment, activity = hx("GET", "/notifications/badge").text.strip().split("\n", 1)
     assert "2 unread messages" in fragment
+    assert 'hx-swap-oob="outerMorph:#activity-badge"' in activity
+    activity = activity.replace(' hx-swap-oob="outerMorph:#activity-badge"', "")
+    assert "1 unseen notification" in activity
     for url in ("/index", "/explore", "/user/bob"):
         page = client.get(url).text
         assert fragment in page, url
+        assert activity in page, url
         region = page.index('aria-live="polite" aria-atomic="true">')
         assert page.index(fragment) > region
+        activity_region = page.index('aria-live="polite" aria-atomic="true">', region + 1)
+        assert page.index(activity) > activity_region > page.index(fragment)
 
 
 def test_badge_poll_is_quiet(app, client, hx, alice, bob, make_message):
-    """No write, no cookie; a poll is the user load and one indexed SELECT."""
+    """No write, no cookie; a poll is the user load and one indexed SELECT (of both counts:
+    unread messages and unseen activity)."""
     make_message(bob, alice)
+    follows.follow(bob, alice)
     url = BADGE_URL.search(hx("GET", "/notifications/badge").text).group(1).replace("&amp;", "&")
     long_ago = utcnow() - timedelta(days=1)
     db.session.execute(db.update(User).where(User.id == alice.id).values(last_seen=long_ago))
@@ -453,8 +463,9 @@ def test_badge_poll_is_quiet(app, client, hx, alice, bob, make_message):
         assert "Set-Cookie" not in response.headers
         assert response.headers["Cache-Control"] == "private, no-store"
     # Each request meets the user through Flask-Login (one SELECT by primary key), then
-    # reads the badge's notification (or the JSON's rows): one indexed SELECT.
+    # reads the badge's notifications (or the JSON's rows): one indexed SELECT.
     assert counts == [2, 2, 2], statements
+    assert "1 unread message" in changed.text and "1 unseen notification" in changed.text
     assert all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
     db.session.expire_all()
     assert db.session.get(User, alice.id).last_seen == long_ago

@@ -2,6 +2,7 @@
 
 # The modules, one blueprint each, that create_app registers (with the API's).
 VIEWS = (
+    "activity",
     "auth",
     "avatars",
     "errors",

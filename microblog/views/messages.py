@@ -37,11 +37,18 @@ MESSAGES_CHANGED = "messages-changed"
 
 @bp.app_template_global()  # a global, not a context processor run for every template
 def unread_badge() -> dict:
-    """The badge partial's arguments for the current user (the navbar calls this)."""
+    """The badge partial's arguments for the current user (the navbar calls this): unread
+    messages, unseen activity (the Activity count, refreshed by the same poll) and the
+    version of both, from one lookup."""
     if not current_user.is_authenticated:
-        return {"live": False, "count": 0, "since": 0.0}
-    count, since = messages.badge(current_user.id)
-    return {"live": True, "count": count, "since": since}
+        return {"live": False, "count": 0, "since": 0.0, "activity": 0}
+    badges = notes.badges(current_user.id)
+    return {
+        "live": True,
+        "count": badges.messages,
+        "since": badges.version,
+        "activity": badges.activity,
+    }
 
 
 @bp.route("/send_message/<recipient>", methods=["GET", "POST"])

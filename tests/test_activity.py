@@ -1,0 +1,450 @@
+"""/activity and the navbar's Activity count: what others did to the reader, grouped, newest
+first; the count comes with the messages badge's poll and clears on a visit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select, update
+
+from microblog.extensions import db
+from microblog.models import Activity, Notification, Post, User
+from microblog.models.base import utcnow
+from microblog.services import follows, likes, notifications, posts
+from microblog.services.notifications import UNSEEN_ACTIVITY_COUNT
+
+HX = {"HX-Request": "true"}
+BADGE_URL = re.compile(r'<span id="unread-badge"[^>]*hx-get="([^"]+)"')
+# The navbar's Activity count: empty, or the count then its words for screen readers.
+ACTIVITY_BADGE = re.compile(r'<span id="activity-badge"[^>]*>(?:<span[^>]*>[^<]*</span>)*</span>')
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., User]) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def post(alice: User) -> Post:
+    return posts.create(alice, "first words of a post that goes on for a while, longer", None)
+
+
+def unseen(user: User) -> int | None:
+    """The stored count behind the navbar's Activity badge (None: never set)."""
+    db.session.expire_all()
+    payload = db.session.scalar(
+        select(Notification.payload_json).where(
+            Notification.user_id == user.id, Notification.name == UNSEEN_ACTIVITY_COUNT
+        )
+    )
+    return None if payload is None else int(payload)
+
+
+def navbar_count(html: str) -> str:
+    """What the navbar's Activity count says to a screen reader ('' when nothing)."""
+    badge = ACTIVITY_BADGE.search(html)
+    assert badge, html
+    hidden = re.search(r'class="visually-hidden">([^<]*)<', badge.group(0))
+    return hidden.group(1) if hidden else ""
+
+
+def entries(html: str) -> list[str]:
+    """The text of each /activity line as read: tags removed, spaces collapsed."""
+    lines = re.findall(r'<article class="activity .*?</article>', html, re.S)
+    return [" ".join(unescape(re.sub(r"<[^>]+>", "", line)).split()) for line in lines]
+
+
+def poll_url(client) -> str:  # noqa: ANN001
+    page = client.get("/explore").text
+    return BADGE_URL.search(page).group(1).replace("&amp;", "&")
+
+
+# --- What is recorded, and withdrawn ---------------------------------------------------------
+
+
+def test_a_follow_shows_and_counts_and_an_unfollow_withdraws_it(client, alice, bob):
+    assert navbar_count(client.get("/explore").text) == ""
+    follows.follow(bob, alice)
+    assert unseen(alice) == 1
+    assert navbar_count(client.get("/explore").text) == "1 unseen notification"
+    follows.unfollow(bob, alice)
+    assert unseen(alice) == 0
+    assert navbar_count(client.get("/explore").text) == ""
+    page = client.get("/activity").text
+    assert entries(page) == []
+    assert "Nothing yet" in page
+
+
+def test_a_follow_entry_says_who_and_when(client, alice, bob):
+    follows.follow(bob, alice)
+    page = client.get("/activity").text
+    [line] = entries(page)
+    assert line.startswith("bob followed you New")
+    assert "second" in line  # "1 second ago" (moment), exact time on hover
+    assert 'href="/user/bob"' in page and "/avatar/" in page and "<time datetime=" in page
+
+
+def test_like_and_unlike(client, alice, bob, post):
+    likes.like(bob, post)
+    assert unseen(alice) == 1
+    page = client.get("/activity").text
+    assert entries(page)[0].startswith(
+        "bob liked your post “first words of a post that goes on for…” New"
+    )
+    assert f'<a href="/post/{post.id}">first words' in page
+    likes.unlike(bob, post)
+    assert unseen(alice) == 0
+    assert entries(client.get("/activity").text) == []
+
+
+def test_a_reply_shows_its_text_and_links_to_it(client, alice, bob, post):
+    reply = posts.create(bob, "a <b>reply</b> to you", None, reply_to=post)
+    assert unseen(alice) == 1
+    page = client.get("/activity").text
+    assert entries(page)[0].startswith("bob replied to you New a <b>reply</b> to you")
+    assert "a &lt;b&gt;reply&lt;/b&gt; to you" in page  # user text, escaped
+    assert f'href="/post/{reply.id}"' in page
+
+
+def test_a_mention_shows_its_text_and_an_edit_can_withdraw_it(client, alice, bob):
+    mention = posts.create(bob, "hello @alice, see www.example.com", None)
+    assert unseen(alice) == 1
+    page = client.get("/activity").text
+    assert entries(page)[0].startswith("bob mentioned you New hello @alice, see www.example.com")
+    assert '<a class="mention" href="/user/alice">@alice</a>' in page
+    assert 'rel="nofollow ugc noopener"' in page
+    assert f'href="/post/{mention.id}"' in page
+    posts.edit(mention, "hello nobody")
+    assert entries(client.get("/activity").text) == []
+
+
+def test_a_deleted_post_takes_its_activity_and_count_with_it(client, alice, bob, post):
+    likes.like(bob, post)
+    assert unseen(alice) == 1
+    posts.delete_post(db.session.get(Post, post.id))
+    assert unseen(alice) == 0
+    assert entries(client.get("/activity").text) == []
+
+
+def test_own_actions_never_notify(client, alice, post):
+    likes.like(alice, post)
+    posts.create(alice, "replying to myself", None, reply_to=post)
+    posts.create(alice, "talking about @alice", None)
+    assert unseen(alice) in (None, 0)
+    assert db.session.scalar(select(Activity.id)) is None
+    assert entries(client.get("/activity").text) == []
+    assert navbar_count(client.get("/explore").text) == ""
+
+
+def test_activity_of_others_stays_theirs(client, alice, bob, make_user):
+    carol = make_user("carol")
+    follows.follow(carol, bob)
+    assert unseen(bob) == 1 and unseen(alice) is None
+    assert entries(client.get("/activity").text) == []
+
+
+# --- Grouping --------------------------------------------------------------------------------
+
+
+def test_four_likes_of_one_post_are_one_line(client, alice, post, make_user):
+    for name in ("ana", "ben", "cy", "dee"):
+        likes.like(make_user(name), post)
+    assert unseen(alice) == 4
+    page = client.get("/activity").text
+    assert entries(page) == [
+        entries(page)[0]  # the line, checked below
+    ]
+    assert entries(page)[0].startswith(
+        "dee and 3 others liked your post “first words of a post that goes on for…” New"
+    )
+    assert navbar_count(client.get("/explore").text) == ""  # seen
+
+
+def test_two_likers_say_one_other(client, alice, post, make_user):
+    for name in ("ana", "ben"):
+        likes.like(make_user(name), post)
+    assert entries(client.get("/activity").text)[0].startswith("ben and 1 other liked your post")
+
+
+def test_likes_of_different_posts_are_different_lines(client, alice, bob, post):
+    other = posts.create(alice, "second post", None)
+    likes.like(bob, post)
+    likes.like(bob, other)
+    lines = entries(client.get("/activity").text)
+    assert [line.split(" New")[0] for line in lines] == [
+        "bob liked your post “second post”",
+        "bob liked your post “first words of a post that goes on for…”",
+    ]
+
+
+def test_follows_group_by_day(client, alice, make_user):
+    for name in ("ana", "ben", "cy"):
+        follows.follow(make_user(name), alice)
+    old = make_user("old")
+    follows.follow(old, alice)
+    two_days_ago = utcnow() - timedelta(days=2)
+    db.session.execute(
+        update(Activity).where(Activity.actor_id == old.id).values(timestamp=two_days_ago)
+    )
+    db.session.commit()
+    lines = entries(client.get("/activity").text)
+    assert len(lines) == 2
+    assert lines[0].startswith("cy and 2 others followed you New")
+    assert lines[1].startswith("old followed you New")
+    assert "2 days ago" in lines[1]
+
+
+def test_replies_and_mentions_are_never_grouped(client, alice, bob, post):
+    posts.create(bob, "one", None, reply_to=post)
+    posts.create(bob, "two", None, reply_to=post)
+    posts.create(bob, "three @alice", None)
+    lines = entries(client.get("/activity").text)
+    assert [line.split(" New")[0] for line in lines] == [
+        "bob mentioned you",
+        "bob replied to you",
+        "bob replied to you",
+    ]
+
+
+def test_post_text_in_a_line_is_escaped(client, alice, bob):
+    post = posts.create(alice, "<script>x()</script> & more", None)
+    likes.like(bob, post)
+    page = client.get("/activity").text
+    assert "&lt;script&gt;x()&lt;/script&gt; &amp; more" in page
+    assert "<script>x()" not in page
+
+
+# --- Seen and new ----------------------------------------------------------------------------
+
+
+def test_visiting_marks_seen_and_new_lines_are_marked(client, alice, bob, make_user):
+    follows.follow(bob, alice)
+    first = client.get("/activity").text
+    assert navbar_count(first) == ""  # the navbar of this very page shows 0
+    assert entries(first)[0].endswith("ago") and " New " in entries(first)[0]
+    assert unseen(alice) == 0
+    assert db.session.get(User, alice.id).activity_seen_at is not None
+    again = client.get("/activity").text
+    assert " New " not in entries(again)[0]
+    follows.follow(make_user("carol"), alice)
+    lines = entries(client.get("/activity").text)
+    assert lines == [lines[0]]  # the same day's follows: one line, new since carol is
+    assert lines[0].startswith("carol and 1 other followed you New")
+
+
+def test_a_second_visit_writes_nothing(app, client, alice, bob):
+    follows.follow(bob, alice)
+    client.get("/activity")
+    writes: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/activity").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert not [w for w in writes if "notification" in w or "activity_seen_at" in w], writes
+
+
+def test_a_fragment_clears_the_navbar_count_out_of_band(app, client, hx, alice, make_user):
+    app.config["POSTS_PER_PAGE"] = 2
+    for day in range(4):
+        actor = make_user(f"user{day}")
+        follows.follow(actor, alice)
+        db.session.execute(
+            update(Activity)
+            .where(Activity.actor_id == actor.id)
+            .values(timestamp=utcnow() - timedelta(days=day))
+        )
+    db.session.commit()
+    notifications.upsert(alice.id, UNSEEN_ACTIVITY_COUNT, 4)
+    db.session.commit()
+    response = hx("GET", "/activity?page=2")
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    oob = 'id="activity-badge" class="activity-badge" hx-swap-oob="outerMorph:#activity-badge"'
+    assert oob in response.text
+    assert navbar_count(response.text) == ""
+    assert unseen(alice) == 0
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "HX-Request" in response.headers["Vary"]
+    # The poller comes along with the version after this visit: its next poll is a 204.
+    assert 'hx-swap-oob="outerHTML:#unread-badge"' in response.text
+    url = BADGE_URL.search(response.text).group(1).replace("&amp;", "&")
+    assert hx("GET", url).status_code == 204
+
+
+def test_login_required(client):
+    response = client.get("/activity")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+def test_newest_first_paginated_in_place_with_parity(app, client, hx, alice, make_user):
+    app.config["POSTS_PER_PAGE"] = 3
+    for day in range(5, 0, -1):  # oldest first: five days, one follow a day
+        actor = make_user(f"user{day}")
+        follows.follow(actor, alice)
+        db.session.execute(
+            update(Activity)
+            .where(Activity.actor_id == actor.id)
+            .values(timestamp=utcnow() - timedelta(days=day))
+        )
+    db.session.commit()
+    page = client.get("/activity").text
+    assert [line.split()[0] for line in entries(page)] == ["user1", "user2", "user3"]
+    assert 'href="/activity?page=2"' in page and 'hx-get="/activity?page=2"' in page
+    assert "Older activity" in page
+    older = hx("GET", "/activity?page=2")
+    assert [line.split()[0] for line in entries(older.text)] == ["user4", "user5"]
+    assert "Older activity" not in older.text  # the last page has no next link
+    # The fragment's lines are the page's (one partial for both).
+    fragment = older.text.split('<span id="unread-badge"')[0].strip()
+    assert fragment in client.get("/activity?page=2").text
+    assert "Newer activity" in client.get("/activity?page=2").text
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "99999999999999999999", ""])
+def test_absurd_page_values(client, alice, bob, page):
+    follows.follow(bob, alice)
+    assert client.get(f"/activity?page={page}").status_code == 200
+
+
+def test_navbar_links(client, alice):
+    page = client.get("/explore").text
+    links = re.findall(r'<a class="nav-link" href="([^"]+)">', page)
+    assert links[:4] == ["/index", "/explore", "/messages", "/activity"]
+    region = '<span class="activity-region" aria-live="polite" aria-atomic="true">'
+    assert region + '<span id="activity-badge"' in page
+    client.post("/auth/logout")
+    assert 'href="/activity"' not in client.get("/auth/login").text
+
+
+# --- The badge poll --------------------------------------------------------------------------
+
+
+def test_poll_answers_204_until_a_like_then_the_new_count(client, hx, alice, bob, post):
+    url = poll_url(client)
+    assert hx("GET", url).status_code == 204
+    likes.like(bob, post)
+    changed = hx("GET", url)
+    assert changed.status_code == 200
+    assert changed.text.lstrip().startswith('<span id="unread-badge"')  # the poller itself
+    assert 'hx-swap-oob="outerMorph:#activity-badge"' in changed.text
+    assert navbar_count(changed.text) == "1 unseen notification"
+    assert ">1</span>" in changed.text
+    new_url = BADGE_URL.search(changed.text).group(1).replace("&amp;", "&")
+    assert new_url != url
+    assert hx("GET", new_url).status_code == 204
+    client.get("/activity")
+    cleared = hx("GET", new_url)  # another tab's next poll
+    assert cleared.status_code == 200 and navbar_count(cleared.text) == ""
+
+
+def test_withdrawing_what_was_seen_keeps_the_version(client, hx, alice, bob, post):
+    likes.like(bob, post)
+    client.get("/activity")
+    url = poll_url(client)
+    likes.unlike(bob, post)  # the count was 0 and stays 0: nothing for the tabs to redraw
+    assert hx("GET", url).status_code == 204
+
+
+def test_a_message_still_changes_the_poll(client, hx, alice, bob):
+    from microblog.services import messages
+
+    url = poll_url(client)
+    messages.send(bob, alice, "hi")
+    changed = hx("GET", url)
+    assert changed.status_code == 200 and "1 unread message" in changed.text
+    assert navbar_count(changed.text) == ""
+
+
+def test_logged_out_poll_stops_and_clears_the_count(client, hx, alice, bob):
+    follows.follow(bob, alice)
+    url = poll_url(client)
+    client.post("/auth/logout")
+    response = hx("GET", url)
+    assert response.status_code == 200
+    assert "hx-trigger" not in response.text and "hx-get" not in response.text
+    assert navbar_count(response.text) == ""
+
+
+def test_many_unseen_say_99_plus(client, alice, bob):
+    notifications.upsert(alice.id, UNSEEN_ACTIVITY_COUNT, 100)
+    db.session.commit()
+    page = client.get("/explore").text
+    assert ">99+</span>" in page
+    assert navbar_count(page) == "More than 99 unseen notifications"
+
+
+def test_poll_is_two_selects_with_both_counts(app, client, hx, alice, bob, post):
+    from microblog.services import messages
+
+    messages.send(bob, alice, "hi")
+    likes.like(bob, post)
+    url = poll_url(client)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert hx("GET", url).status_code == 204
+        assert hx("GET", "/notifications/badge?since=1").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == 4, statements  # per poll: the user, then both counts at once
+    assert all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
+    assert sum("notification" in s for s in statements) == 2
+
+
+# --- Cost ------------------------------------------------------------------------------------
+
+
+def count_statements(client, url: str) -> int:  # noqa: ANN001
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_constant_number_of_statements_per_page(app: Flask, client, alice, make_user):
+    """A page of 25 lines by 25 people (likes, follows, replies, mentions) costs as many
+    statements as a page of one line, seen or not."""
+    actors = [make_user(f"actor{i}") for i in range(25)]
+    own = [posts.create(alice, f"post {i}", None) for i in range(8)]
+    follows.follow(actors[0], alice)
+    unseen_first = count_statements(client, "/activity")
+    seen_first = count_statements(client, "/activity")
+    for i, actor in enumerate(actors[1:], start=1):
+        if i % 4 == 0:
+            follows.follow(actor, alice)
+        elif i % 4 == 1:
+            likes.like(actor, own[i % 8])
+        elif i % 4 == 2:
+            posts.create(actor, f"reply {i}", None, reply_to=own[i % 8])
+        else:
+            posts.create(actor, f"hello @alice {i}", None)
+    assert len(entries(client.get("/activity").text)) == 15
+    follows.follow(make_user("late"), alice)
+    assert count_statements(client, "/activity") == unseen_first
+    assert count_statements(client, "/activity") == seen_first
+    # The user, both navbar counts, the page's lines; marking seen adds the count's lock,
+    # activity_seen_at and the count.
+    assert (seen_first, unseen_first) == (3, 6)
