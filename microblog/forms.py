@@ -6,6 +6,7 @@ import re
 import secrets
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -30,7 +31,7 @@ from wtforms.validators import (
 )
 
 from microblog.i18n import time_zones
-from microblog.services import accounts, avatars, passwords
+from microblog.services import accounts, avatars, languages, passwords, posts
 
 TEXT_MAX = 140
 SEARCH_MAX = 200
@@ -176,13 +177,76 @@ def text_budget(text: object) -> int:
     return TEXT_MAX - len(_strip(text) if isinstance(text, str) else "")
 
 
-class PostForm(SubmissionKeyForm):
+class PostFields(FlaskForm):
+    """A post's text and its language: a new post and an edit are checked alike.
+
+    The language select offers "Detect automatically" (""), "Unknown language" and every
+    language detection can answer (services/languages.py); `keep_language`, a post's stored
+    language, is offered too if it is not among them, so an edit never refuses its own
+    preset. Its help text says what detection makes of the text (`detection_hint`).
+    """
+
     post = TextAreaField(
         _l("Say something"),
         filters=[_strip],
         validators=[TextOnly(), DataRequired(), Length(min=1, max=TEXT_MAX)],
     )
+    # validate_choice off: `validate_language` refuses other values with a message of ours.
+    language = SelectField(_l("Language"), validate_choice=False, default="")
+
+    def __init__(self, *args: object, keep_language: str | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        locale = str(get_locale())
+        self.language.choices = [
+            ("", _("Detect automatically")),
+            (languages.UNKNOWN, _("Unknown language")),
+            *languages.choices(locale),
+        ]
+        if keep_language and keep_language not in languages.SELECTABLE:
+            self.language.choices.insert(2, (keep_language, languages.name(keep_language, locale)))
+        self.language.description = detection_hint(self.post.data)
+
+    def validate_language(self, field: SelectField) -> None:
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose a language from the list."))
+
+    @property
+    def chosen_language(self) -> posts.Language:
+        """What services.posts takes: DETECT, None (unknown) or a language code."""
+        if not self.language.data:
+            return posts.DETECT
+        return None if self.language.data == languages.UNKNOWN else self.language.data
+
+
+def detection_hint(text: object) -> str:
+    """What detection makes of `text`: the composer shows it under the language select, and
+    POST /post/check refreshes it as the author types."""
+    text = _strip(text) if isinstance(text, str) else ""
+    if not text:
+        return _("Detected from your text unless you choose one.")
+    code = languages.detect(text[: languages.DETECT_MAX])
+    if code is None:
+        return _("No language detected.")
+    return _("Detected: %(language)s", language=languages.name(code, str(get_locale())))
+
+
+class PostForm(PostFields, SubmissionKeyForm):
     submit = SubmitField(_l("Post"))
+
+
+class PostEditForm(PostFields):
+    """Editing post `post_id`. Its fields' ids name the post, so that several edit forms
+    and the composer can share a page (the field names stay: `post`, as a new post's)."""
+
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, post_id: int, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.id_prefix = f"edit-{post_id}-"
+        self.post.label.text = _("Your post")
+        for field in (self.post, self.language, self.submit):
+            field.id = self.id_prefix + field.id
+            field.label.field_id = field.id
 
 
 class EmptyForm(FlaskForm):
