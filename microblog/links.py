@@ -1,17 +1,30 @@
-"""Links to other pages of the same list ("older posts"), built from what the view declares.
+"""Links to other parts of the same list ("older posts"), built from what the view declares,
+and the address bar that follows a list loaded in place.
 
-A pager link is the current view's URL with its own path arguments, `page=N`, and only
-the query parameters the view says its list keeps (`q` for search). Anything else in the
-query string (`_external`, `_method`, `utm_source`...) is dropped, so a visitor cannot turn
-the pager into an absolute link or make `url_for` fail.
+A pager link is the current view's URL with its own path arguments, `page=` (a number, or
+a cursor: services/pagination.py), and only the query parameters the view says its list
+keeps (`q` for search). Anything else in the query string (`_external`, `_method`,
+`utm_source`...) is dropped, so a visitor cannot turn the pager into an absolute link or
+make `url_for` fail.
+
+When htmx loads older items in place, the address bar names everything the reader now
+sees: a *view*, `?page=<view>`, the items from the first one shown on, as many as are
+shown. Back re-fetches that URL (htmx 4 restores history by a request), the page is
+rebuilt as it was, and the browser puts the scroll position back where it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import parse_qs, urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, Response, current_app, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from microblog import htmx
+from microblog.services.pagination import Key, position, view_token
 
 View = TypeVar("View", bound=Callable)
 
@@ -26,13 +39,58 @@ def keeps_query(*names: str) -> Callable[[View], View]:
     return mark
 
 
-def page_url(number: int) -> str:
-    """The current list's URL for page `number` (relative, like every link here)."""
-    view = current_app.view_functions.get(request.endpoint or "")
+def page_url(page: int | str, endpoint: str | None = None) -> str:
+    """The URL of `page` (a number or a token) of the current list, or of the list at
+    `endpoint` (relative, like every link here)."""
+    if endpoint is None or endpoint == request.endpoint:
+        endpoint, path_args = request.endpoint, request.view_args or {}
+    else:
+        path_args = {}
+    view = current_app.view_functions.get(endpoint or "")
     kept = getattr(view, "kept_query", ())
     query = {name: request.args[name] for name in kept if name in request.args}
-    return url_for(request.endpoint, **(request.view_args or {}), **query, page=number)
+    return url_for(endpoint, **path_args, **query, page=page)
+
+
+def current_view(endpoint: str | None = None) -> tuple[Key, int] | None:
+    """The view (first item, how many) the address bar names, if it shows one of the list
+    at `endpoint` (by default the request's own): read from htmx's `HX-Current-URL`."""
+    url = htmx.current_url()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        found, _ = adapter.match(parts.path, method="GET")
+    except (ValueError, HTTPException, RequestRedirect):
+        return None
+    pages = parse_qs(parts.query).get("page")
+    if found != (endpoint or request.endpoint) or not pages:
+        return None
+    at = position(pages[-1])
+    return (at.start, at.size) if at.start is not None else None
+
+
+def replace_url(response: Response, url: str) -> Response:
+    """Put `url` in the address bar once htmx has swapped the answer in (`HX-Replace-Url`)."""
+    response.headers["HX-Replace-Url"] = url
+    return response
+
+
+def follow_view(response: Response) -> Response:
+    """After older items were loaded in place (an htmx request for the page after a
+    cursor), name the view the reader now has: the one the address bar named (it may have
+    grown at the top: new posts shown), or the page the link was under, plus this page."""
+    if request.method != "GET" or response.status_code != 200 or not htmx.is_partial():
+        return response
+    at = position(request.args.get("page"))
+    if at.after is None or at.top is None:
+        return response
+    start, shown = current_view() or (at.top, at.shown)
+    # A page's full length: at the list's end a view asks for more than there is, harmlessly.
+    return replace_url(response, page_url(view_token(start, shown + at.per_page)))
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["page_url"] = page_url
+    app.after_request(follow_view)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from microblog.models import Message, Post, PostLike, User
 from microblog.models.user import avatar_url
-from microblog.services.pagination import Page, paginate_rows
+from microblog.services.pagination import Order, Page, cursor_after, paginate_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,8 @@ class Listing:
         order. Else the ids are those `where` filters, newest first (`oldest_first`: the
         other way round, as a thread's replies read)."""
         author_id = Post.user_id if model is Post else Message.sender_id
+        # Pages also continue after an item (a cursor: pagination.cursor_after).
+        self.order = Order.OLDEST_FIRST if oldest_first else Order.NEWEST_FIRST
         if ids is None:
             if oldest_first:
                 order = (model.timestamp.asc(), model.id.asc())
@@ -91,13 +93,14 @@ class Listing:
                 order = (model.timestamp.desc(), model.id.desc())
             ids = (
                 select(model.id)
-                .where(*where)
+                .where(*where, cursor_after(model.timestamp, model.id, order=self.order))
                 .order_by(*order)
                 .limit(bindparam("limit"))
                 .offset(bindparam("offset"))
             )
         else:
             order = (model.id.desc(),)
+            ids = ids.where(cursor_after(ids.selected_columns[0]))  # by id alone
         statement = (
             select(
                 model.id,
@@ -122,7 +125,7 @@ class Listing:
         """Page `page` of the list, its filter's parameters bound to `params`; POSTS_PER_PAGE
         items a page unless `per_page` says (the API's `?per_page=`)."""
         per_page = per_page or current_app.config["POSTS_PER_PAGE"]
-        return paginate_rows(self.statement, page, per_page, self.make, **params)
+        return paginate_rows(self.statement, page, per_page, self.make, order=self.order, **params)
 
 
 # The author a post replies to, and whether the reader (`:reader_id`) likes it.
