@@ -13,6 +13,7 @@ VIEWS = (
     "search",
     "sessions",
     "threads",
+    "timeline",
     "translations",
     "users",
 )
