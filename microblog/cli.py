@@ -32,6 +32,9 @@ BATCH = 10_000
 YEAR = 365 * 24 * 3600  # seconds: posts and messages span the last year
 # The tables loaded in bulk, whose secondary indexes are built after the load.
 BULK_TABLES = ("followers", "post", "message")
+# Messages go between a user and a few of the accounts they follow: conversations of
+# about five messages each at every scale, as people write to friends.
+CORRESPONDENTS = 5
 FIRST = [
     "ana",
     "ben",
@@ -251,17 +254,19 @@ def seed(
                 for i in range(1, users + 1)
             ),
         )
-        # Each user follows `per_user` others: a sample of the other ids (1..users-1,
-        # those from i up shifted by one), in order.
-        _load(
-            "followers",
-            ("follower_id", "followed_id"),
-            (
-                (i, j + (j >= i))
-                for i in range(1, users + 1)
-                for j in sorted(rng.sample(range(1, users), per_user))
-            ),
-        )
+        # Whom each user writes to: the first CORRESPONDENTS of those they follow.
+        correspondents: list[list[int]] = [[]]  # by user id, from 1
+
+        def follow_rows() -> Iterator[tuple]:
+            # Each user follows `per_user` others: a sample of the other ids (1..users-1,
+            # those from i up shifted by one), stored in order.
+            for i in range(1, users + 1):
+                chosen = [j + (j >= i) for j in rng.sample(range(1, users), per_user)]
+                correspondents.append(chosen[:CORRESPONDENTS])
+                for j in sorted(chosen):
+                    yield i, j
+
+        _load("followers", ("follower_id", "followed_id"), follow_rows())
 
         def post_rows() -> Iterator[tuple]:
             # Oldest first, so ids follow posting time as on a live site (search lists by id).
@@ -270,9 +275,16 @@ def seed(
                 yield sentence(rng, language), stamp(moment), 1 + pick(rng, users), language
 
         def message_rows() -> Iterator[tuple]:
+            # Conversations: a user and one of their correspondents, either way round
+            # (anyone else when they follow nobody).
             for moment in _times(rng, messages, now):
-                sender, recipient = 1 + pick(rng, users), 1 + pick(rng, users - 1)
-                recipient += recipient >= sender  # anyone else
+                one = 1 + pick(rng, users)
+                if mates := correspondents[one]:
+                    other = mates[pick(rng, len(mates))]
+                else:
+                    other = 1 + pick(rng, users - 1)
+                    other += other >= one
+                sender, recipient = (one, other) if rng.random() < 0.5 else (other, one)
                 yield sender, recipient, sentence(rng, "en"), stamp(moment)
 
         counts = {
