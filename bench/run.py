@@ -737,8 +737,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"(schema, seed, readers, set-up), {machine()}.",
                     flush=True,
                 )
-                if not args.database and kind == "SQLite":
-                    shutil.rmtree(tmp, ignore_errors=True)  # --database keeps the file
+                shutil.rmtree(
+                    tmp, ignore_errors=True
+                )  # a database there too: --database keeps one
                 return 0
         else:  # a database seeded by older code: bring its schema up to this code's first
             run_flask(env, "db", "upgrade")
