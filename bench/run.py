@@ -30,6 +30,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,14 +50,22 @@ WIDE_FOLLOWS = 5_000
 QUIET_AUTHORS = tuple(f"quiet_author{n}" for n in range(1, 6))
 QUIET_POSTS = (3, 6)  # each quiet author's posts: between these, spread over the year
 PASSWORD = "password"  # flask seed's default, every account's
-# Rows whose URL will change, in one place each.
-# 5,000 items deep (page 200 at 25 a page). When "Older posts" goes by cursor (SPEC 23), the
-# cursor of this depth can come from {deep_id} and {deep_time}: the 5,000th newest post.
-EXPLORE_DEEP = "/explore?page=200"
-# The "N new posts" poll of home (SPEC 23: 204 while none), asked with the newest post
-# ({newest}: its id) as htmx polls. Not built yet: a 404 shows the row as n/a. Set the
-# endpoint's real URL here when it lands.
-NEW_POSTS_POLL = "/index/new?since={newest}"
+# Rows whose URL is read from a page, as a browser has it (page_links), in one place each:
+# (the page, the pattern of the URL in it, the URL to use when the page has none).
+PAGE_LINKS = {
+    # Explore 5,000 items deep by cursor: the "older" link of page 199 at 25 a page (it
+    # names the 4,975th post), followed as by a reader who scrolled that far. Without a
+    # link, the offset page 200: the same posts.
+    "explore_deep": (
+        "/explore?page=199",
+        r'<a class="pager[^"]*"[^>]*href="([^"]+)"',
+        "/explore?page=200",
+    ),
+    # The "N new posts" poll of home (SPEC 23): what the notice on /index polls, with the
+    # newest post shown and the count shown; 204 while there is nothing new. Without one,
+    # a URL that answers 404, so the row shows n/a.
+    "new_posts_poll": ("/index", r'hx-get="(/timeline/new\?[^"]+)"', "/timeline/new"),
+}
 # The app's rate-limit settings (microblog/ratelimits.py SETTINGS; not imported: the app
 # runs only in the processes this script starts; tests/test_bench_tools.py compares them).
 BENCH_LIMITS = (
@@ -132,7 +141,7 @@ def default_rows(profile: str = "carla2") -> list[Row]:
         Row("home (wide reader)", "/index", target=0.2, reader=WIDE_READER),
         Row("home (quiet reader)", "/index", target=0.2, reader=QUIET_READER),
         Row("explore `/explore`", "/explore", target=0.2),
-        Row("explore deep (5,000 items)", EXPLORE_DEEP, target=0.2),
+        Row("explore deep (5,000 items, by cursor)", "{explore_deep}", target=0.2),
         Row("explore page 500", "/explore?page=500", target=0.2),
         Row(f"profile `/user/{profile}`", f"/user/{profile}", target=0.2),
         Row("messages `/messages`", "/messages", target=0.2),
@@ -151,7 +160,7 @@ def default_rows(profile: str = "carla2") -> list[Row]:
         Row("`/notifications?since=0`", "/notifications?since=0", ceiling="string"),
         Row(
             "new-posts poll, none new (204)",
-            NEW_POSTS_POLL,
+            "{new_posts_poll}",
             ceiling="string",
             target=0.5,
             headers=hx,
@@ -318,7 +327,7 @@ def build_database(env: dict, user: str, scale: int = 1) -> dict:
 
 def prepare_database(env: dict, user: str) -> dict:
     """`prepare` in a process of its own (the app runs only in processes this script
-    starts); what it found, for the rows' URLs."""
+    starts); the data's size."""
     result = subprocess.run(
         [sys.executable, "-c", f"from bench.run import prepare; prepare({user!r})"],
         cwd=ROOT,
@@ -333,7 +342,7 @@ def prepare_database(env: dict, user: str) -> dict:
 
 
 def prepare(user: str) -> None:
-    """Get a seeded database ready; prints what the rows need to know, as JSON.
+    """Get a seeded database ready; prints the number of users, posts and messages (JSON).
 
     The special readers are added (once: a reused database keeps them). The bench user
     has an unread-messages notification, so the badge has a version. On PostgreSQL,
@@ -355,29 +364,16 @@ def prepare(user: str) -> None:
         bench_user = db.session.scalar(select(User).where(User.username == user))
         messages.refresh_unread(bench_user.id)  # the seed sets it already: make sure
         db.session.commit()
-        newest = db.session.scalar(select(func.max(Post.id)))
         counts = {
             name: db.session.scalar(select(func.count()).select_from(model))
             for name, model in (("users", User), ("posts", Post), ("messages", Message))
         }
-        deep = db.session.execute(
-            select(Post.id, Post.timestamp)
-            .order_by(Post.timestamp.desc(), Post.id.desc())
-            .offset(4_999)
-            .limit(1)
-        ).first()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as connection:
                 connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
                     "VACUUM ANALYZE"
                 )
-    facts = {
-        **counts,
-        "newest": newest or 0,
-        "deep_id": deep.id if deep else 0,
-        "deep_time": deep.timestamp.isoformat() if deep else "",
-    }
-    print(json.dumps(facts))
+    print(json.dumps(counts))
 
 
 def add_readers(seed: int = 42) -> dict[str, int]:
@@ -527,6 +523,21 @@ def badge_version(base: str, cookie: str) -> str:
     if status == 200 and (match := re.search(r"since=([0-9.eE+-]+)", html)):
         return match[1]
     return f"{time.time() + 86_400:.6f}"  # later than anything: "unchanged"
+
+
+def link_in(page: str, pattern: str) -> str | None:
+    """The first URL `pattern` finds in the HTML of `page`, unescaped (`&amp;`)."""
+    match = re.search(pattern, page)
+    return unescape(match[1]) if match else None
+
+
+def page_links(base: str, cookie: str) -> dict[str, str]:
+    """PAGE_LINKS' URLs, read from their pages as the logged-in user sees them."""
+    found = {}
+    for name, (path, pattern, fallback) in PAGE_LINKS.items():
+        status, page = probe(base + path, cookie)
+        found[name] = (link_in(page, pattern) if status == 200 else None) or fallback
+    return found
 
 
 # --- wrk --------------------------------------------------------------------------------
@@ -761,7 +772,10 @@ def main(argv: list[str] | None = None) -> int:
         # The first visit to /messages marks everything read, a new badge version; later
         # visits (what wrk measures) are read-only. Visit once, then take the version.
         probe(bases["app"] + "/messages", sessions[None].cookie)
-        values = {**facts, "version": badge_version(bases["app"], sessions[None].cookie)}
+        values = {
+            "version": badge_version(bases["app"], sessions[None].cookie),
+            **page_links(bases["app"], sessions[None].cookie),
+        }
         results = measure(rows, bases, sessions, args, values)
     finally:
         for process in reversed(processes):

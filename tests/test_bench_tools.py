@@ -192,20 +192,45 @@ def test_scale_multiplies_users_posts_and_messages_not_follows() -> None:
     }
 
 
-def test_rows_of_the_special_readers_and_the_rows_to_come() -> None:
+def test_rows_of_the_special_readers_and_of_links_read_from_pages() -> None:
     rows = {row.name: row for row in run.default_rows()}
     assert rows["home (wide reader)"].reader == run.WIDE_READER
     assert rows["home (quiet reader)"].reader == run.QUIET_READER
     assert rows["home `/index`"].reader is None  # --user
-    assert rows["explore deep (5,000 items)"].path == run.EXPLORE_DEEP
+    assert rows["explore deep (5,000 items, by cursor)"].path == "{explore_deep}"
     poll = rows["new-posts poll, none new (204)"]
-    assert poll.path == run.NEW_POSTS_POLL and poll.expect == (204,)
-    # Not built yet: the probe's 404 makes the row n/a; the 204 it waits for measures it.
+    assert poll.path == "{new_posts_poll}" and poll.expect == (204,)
+    # A page without the poll falls back to a URL that answers 404: the row is then n/a.
     assert run.unavailable(poll, 404) == "n/a (404)"
     assert run.unavailable(poll, 204) == ""
-    facts = {"version": "1.5", "newest": 7, "deep_id": 3, "deep_time": "2026-01-01T00:00:00"}
+    values = {"version": "1.5", **{name: "/x" for name in run.PAGE_LINKS}}
     for row in rows.values():
-        row.path.format(**facts)  # every placeholder is one the harness fills
+        row.path.format(**values)  # every placeholder is one the harness fills
+
+
+def test_links_read_from_pages_answer_as_their_rows_expect(client, alice, make_post) -> None:  # noqa: ANN001
+    """The patterns of PAGE_LINKS find the app's own links: explore's "older" link is a
+    cursor to the next posts, the notice's poll answers 204 while nothing is new."""
+    for number in range(30):
+        make_post(alice, f"Post number {number}")
+    rows = {row.name: row for row in run.default_rows()}
+
+    def get(path: str, headers: tuple[str, ...] = ()):  # noqa: ANN202
+        pairs = dict(header.split(": ", 1) for header in headers)
+        return client.get(path, headers={"User-Agent": run.USER_AGENT, **pairs})
+
+    _, pattern, _ = run.PAGE_LINKS["explore_deep"]
+    older = run.link_in(get("/explore").text, pattern)  # page 1's, as page 199's at scale
+    assert older.startswith("/explore?page=") and "&amp;" not in older
+    page = get(older)
+    assert page.status_code in rows["explore deep (5,000 items, by cursor)"].expect
+    assert "Post number 4<" in page.text and "Post number 5<" not in page.text
+
+    path, pattern, _ = run.PAGE_LINKS["new_posts_poll"]
+    poll = rows["new-posts poll, none new (204)"]
+    url = run.link_in(get(path).text, pattern)
+    assert url.startswith("/timeline/new?") and "&amp;" not in url
+    assert get(url, poll.headers).status_code in poll.expect
 
 
 def test_the_app_answers_the_readers_rows(app, client) -> None:  # noqa: ANN001
@@ -319,9 +344,6 @@ def test_the_database_is_built_at_a_small_scale(
     low, high = run.QUIET_POSTS
     assert 150 + quiet * low <= facts["posts"] <= 150 + quiet * high
     with sqlite3.connect(database) as connection:
-        (newest,) = connection.execute("SELECT max(id) FROM post").fetchone()
-        assert facts["newest"] == newest
-        assert facts["deep_id"] == 0  # fewer than 5,000 posts
         follows = dict(
             connection.execute(
                 "SELECT username, count(*) FROM followers JOIN user ON user.id = follower_id "
