@@ -163,7 +163,9 @@ class Page(Generic[T]):
     has_next: bool
     total_items: int | None = None
     at: Position = FIRST  # the part of the list it shows
-    keyed: bool = False  # its list has cursors: the next page is after the last item
+    # In a list with cursors, the keys of its first and last items (the next page is after
+    # the last); None without cursors, or without items.
+    ends: tuple[Key, Key] | None = None
 
     @property
     def has_prev(self) -> bool:
@@ -186,9 +188,9 @@ class Page(Generic[T]):
     @property
     def next_cursor(self) -> str | None:
         """The cursor of the next page (None: no next, or a list without cursors)."""
-        if not (self.has_next and self.keyed and self.items):
+        if not (self.has_next and self.ends):
             return None
-        top, last = key_of(self.items[0]), key_of(self.items[-1])
+        top, last = self.ends
         return after_token(last, self.page + 1, top, len(self.items), self.per_page)
 
     @property
@@ -239,14 +241,16 @@ def paginate_rows(
     make: Callable[[Row[Any]], T],
     *,
     order: Order | None = None,
+    key: Callable[[T], Key] = key_of,
     **params: Any,
 ) -> Page[T]:
     """The part `page` (see `position`) of a prebuilt `statement` with `:limit` and
     `:offset` parameters.
 
     `params` bind its other parameters; `make` turns each row into a list item. With an
-    `order`, the statement also carries `cursor_after(..., order=order)` and its items a
-    `timestamp` and an `id`: cursors and views work. Without, pages go by number only.
+    `order`, the statement also carries `cursor_after(..., order=order)` on the columns
+    that `key` reads from an item (by default its `timestamp` and `id`): cursors and views
+    work. Without, pages go by number only.
     """
     at = position(page)
     if order is None:
@@ -259,7 +263,8 @@ def paginate_rows(
         window["offset"] = (at.number - 1) * per_page
     rows = db.session.connection().execute(statement, {**params, **window}).all()
     items = [make(row) for row in rows[:size]]
-    return Page(items, at.number, per_page, len(rows) > size, None, at, order is not None)
+    ends = (key(items[0]), key(items[-1])) if order is not None and items else None
+    return Page(items, at.number, per_page, len(rows) > size, None, at, ends)
 
 
 def _cursor(at: Position, order: Order) -> dict[str, Any]:
