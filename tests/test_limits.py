@@ -143,6 +143,23 @@ def test_registration_is_one_count_for_the_form_and_the_api(client: FlaskClient)
     _assert_throttled(client.post("/auth/register", data={"username": "x"}))
 
 
+def test_posts_replies_and_api_posts_are_one_count(
+    client: FlaskClient, login, make_user, make_post
+) -> None:
+    """New posts have one budget however they are sent: the home form, a reply, the API."""
+    alice = make_user("alice")
+    login(alice)
+    post = make_post(alice, "a thread")
+    client.post("/index", data={"post": "from the form"})
+    client.post(f"/post/{post.id}", data={"post": "a reply"})
+    _assert_throttled(client.post("/index", data={"post": "one too many"}))
+    token = client.post("/api/tokens", auth=("alice", PASSWORD)).json["token"]
+    answer = client.post(
+        "/api/posts", json={"body": "and by the API"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 429
+
+
 def test_signed_in_limits_count_per_account_not_per_address(
     app: Flask, client: FlaskClient, login, make_user
 ) -> None:

@@ -136,8 +136,8 @@ POST_ERRORS = {
     "404": _error("No such post."),
     "429": {
         **ERRORS["429"],
-        "description": "Too many posts from this account (RATELIMIT_POST); the message "
-        "says when to try again.",
+        "description": "Too many posts from this account (RATELIMIT_POST, one count with "
+        "the web's post and reply forms); the message says when to try again.",
     },
 }
 LINK = {"type": "string"}

@@ -35,7 +35,8 @@ bp.add_app_template_global(text_budget)
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/index", methods=["GET", "POST"])
 @login_required
-@limiter.limit(setting("RATELIMIT_POST"), key_func=by_account, methods=["POST"])
+# One budget for new posts however they come: this form, replies, the API (scope "post").
+@limiter.shared_limit(setting("RATELIMIT_POST"), "post", key_func=by_account, methods=["POST"])
 def index() -> Response:
     form = PostForm()
     if form.validate_on_submit():

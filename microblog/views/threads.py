@@ -29,7 +29,8 @@ def reply_form(**kwargs: object) -> PostForm:
 
 @bp.route("/post/<int:post_id>", methods=["GET", "POST"])
 @login_required
-@limiter.limit(setting("RATELIMIT_POST"), key_func=by_account, methods=["POST"])
+# One budget for new posts however they come: this form, replies, the API (scope "post").
+@limiter.shared_limit(setting("RATELIMIT_POST"), "post", key_func=by_account, methods=["POST"])
 def post(post_id: int) -> Response:
     form = reply_form()
     if request.method == "POST":
