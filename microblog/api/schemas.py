@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, cast
 
-from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import url_for
 from flask_babel import _
@@ -16,7 +13,7 @@ from flask_babel import _
 from microblog.forms import TEXT_MAX, USERNAME
 from microblog.inputs import ID_MAX
 from microblog.models import User
-from microblog.services import passwords, posts
+from microblog.services import languages, passwords, posts
 from microblog.services.counts import UserCounts
 from microblog.services.listing import Item
 from microblog.services.pagination import Page
@@ -56,7 +53,6 @@ USER_UPDATE = {
     "about_me": Text(TEXT_MAX, nullable=True),
 }
 POST_TEXT = {"body": Text(TEXT_MAX, required=True)}  # as the post form: 1-140 after strip
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
 @dataclass(frozen=True)
@@ -91,17 +87,11 @@ def load_post(data: Any, *, reply: bool = False) -> PostInput:
     return PostInput(body, language, reply_to)
 
 
-@cache
-def language_codes() -> frozenset[str]:
-    """The ISO 639 codes (two or three letters) Babel has a name for."""
-    return frozenset(code for code in Locale("en").languages if LANGUAGE_CODE.match(code))
-
-
 def _language(value: Any) -> str | None:
-    """null (unknown) or a known ISO 639 code, in any case."""
+    """null (unknown) or the code of a language the composer offers, in any case."""
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().lower() in language_codes():
+    if isinstance(value, str) and value.strip().lower() in languages.SELECTABLE:
         return value.strip().lower()
     raise ValidationError(_('language must be a language code such as "en" (ISO 639), or null.'))
 
