@@ -377,3 +377,36 @@ def test_the_poll_is_never_limited(no_default_limits_after, client, hx, alice) -
     url = "/timeline/new?timeline=explore&after=&seen=0"
     for _ in range(5):
         assert hx("GET", url).status_code == 204
+
+
+@pytest.mark.parametrize(
+    "current",
+    [
+        "http://[::1",
+        "not a url",
+        "http://localhost/post/1/delete",  # a POST-only route
+        "http://localhost/nowhere?page=1",
+        "http://localhost/explore?page=%ZZ&page=",
+        "http://localhost/explore/?page=1",  # a redirect
+        f"http://localhost/user/alice?page={view_token((utcnow(), 5), 60)}",  # another list
+    ],
+)
+def test_any_current_url_names_the_view_from_the_link(
+    client, hx, alice, make_user, make_post, current
+) -> None:  # noqa: ANN001
+    """HX-Current-URL is the browser's say: whatever it holds, the answer is the next page
+    and the view of the page the link was under (50 posts), never an error. (Bob's posts:
+    the rows of the reader's own carry controls that read the header too.)"""
+    bob, start = make_user("bob"), utcnow() - timedelta(hours=1)
+    for i in reversed(range(60)):
+        make_post(bob, f"post number {i:02d}", timestamp=start - timedelta(minutes=i // 15))
+    explore = client.get("/explore").text
+    answer = hx("GET", pager(explore), headers={"HX-Current-URL": current})
+    assert answer.status_code == 200
+    assert numbers(answer.text) == list(range(25, 50))
+    assert view_of(answer) == ("/explore", 50)
+    make_post(bob, "news")
+    show = poll_url(explore).replace("/timeline/new?", "/timeline/new/posts?")
+    shown = hx("GET", show, headers={"HX-Current-URL": current})
+    assert shown.status_code == 200 and "news" in shown.text
+    assert view_of(shown) == ("/explore", 26)  # the page's 25 and the new one
