@@ -23,7 +23,7 @@ from playwright.sync_api import Locator, Page, expect
 from microblog.extensions import db
 from microblog.models import Message, Post, User
 from microblog.models.base import utcnow
-from microblog.services import follows, messages
+from microblog.services import follows, likes, messages, posts
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
 
@@ -45,7 +45,11 @@ PAGES = {
     "other-profile": "/user/bob",
     "edit-profile": "/edit_profile",
     "messages": "/messages",
+    "conversation": "/messages/bob",
     "send-message": "/send_message/bob",
+    "activity": "/activity",
+    "thread": "/post/1",
+    "edit-post": "/post/1/edit",
     "search": "/search?q=tea",
     "export": "/export_posts",
     "sessions": "/auth/sessions",
@@ -78,6 +82,11 @@ def make_site(app: Flask) -> None:
         )
         db.session.flush()
         follows.follow(alice, bob)
+        # A thread on alice's first post, and activity for her page: a reply, a like.
+        first = db.session.get(Post, 1)
+        reply = posts.create(bob, "@alice which tea, exactly?", reply_to=first)
+        reply.timestamp = now - timedelta(hours=1)  # below the others: lists start as before
+        likes.like(bob, first)
         db.session.add_all(
             Message(sender_id=bob.id, recipient_id=alice.id, body=f"Hello alice, {i}")
             for i in range(3)
