@@ -147,19 +147,28 @@ def test_a_users_posts_newest_first_with_paging_links(api, susan, bob, make_post
     first = api(bob, "GET", f"{url}?per_page=2").json
     assert [item["body"] for item in first["items"]] == ["susan 4", "susan 3"]
     assert first["_meta"] == {"page": 1, "per_page": 2, "total_pages": 3, "total_items": 5}
+    cursor = first["_links"].pop("next_cursor")
     assert first["_links"] == {
         "self": f"{url}?page=1&per_page=2",
         "next": f"{url}?page=2&per_page=2",
         "prev": None,
     }
+    # The cursor link goes on after "susan 3", whatever susan posts meanwhile.
+    make_post(susan, "susan 5", timestamp=START + timedelta(minutes=30))
+    after = api(bob, "GET", cursor).json
+    assert [item["body"] for item in after["items"]] == ["susan 2", "susan 1"]
+    assert after["_meta"]["page"] == 2 and after["_links"]["prev"] == f"{url}?page=1&per_page=2"
+    end = api(bob, "GET", after["_links"]["next_cursor"]).json
+    assert [item["body"] for item in end["items"]] == ["susan 0"]
+    assert end["_links"]["next_cursor"] is None
     last = api(bob, "GET", f"{url}?page=3&per_page=2").json
-    assert [item["body"] for item in last["items"]] == ["susan 0"]
+    assert [item["body"] for item in last["items"]] == ["susan 1", "susan 0"]
     assert last["_links"]["next"] is None
     assert last["_links"]["prev"] == f"{url}?page=2&per_page=2"
 
     everything = api(bob, "GET", url).json
-    assert len(everything["items"]) == 5
-    assert everything["_meta"] == {"page": 1, "per_page": 10, "total_pages": 1, "total_items": 5}
+    assert len(everything["items"]) == 6
+    assert everything["_meta"] == {"page": 1, "per_page": 10, "total_pages": 1, "total_items": 6}
 
 
 @pytest.mark.parametrize(

@@ -69,8 +69,12 @@ PAGING = [
         "name": "page",
         "in": "query",
         "required": False,
-        "description": "Page number, from 1 (anything else means 1).",
-        "schema": {"type": "integer", "minimum": 1, "default": 1},
+        "description": "Page number, from 1, or the cursor a `next_cursor` link carries "
+        "(anything else means 1).",
+        "schema": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "default": 1,
+        },
     },
     {
         "name": "per_page",
@@ -109,11 +113,17 @@ def _collection_schema(item: str) -> dict[str, Any]:
             },
             "_links": {
                 "type": "object",
-                "required": ["self", "next", "prev"],
+                "required": ["self", "next", "prev", "next_cursor"],
                 "properties": {
                     "self": {"type": "string"},
                     "next": {"type": "string", "nullable": True},
                     "prev": {"type": "string", "nullable": True},
+                    "next_cursor": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The page after the last item: nothing repeats or "
+                        "is skipped when posts are added meanwhile (lists of posts).",
+                    },
                 },
             },
         },

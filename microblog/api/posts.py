@@ -22,7 +22,6 @@ from microblog.models import Post, User, followers
 from microblog.ratelimits import setting
 from microblog.services import feed, likes, posts
 from microblog.services.listing import Item, Listing
-from microblog.services.pagination import clamp_page
 from microblog.session import quiet
 
 
@@ -61,8 +60,9 @@ def _page(
     """A page of `listing` (its parameters bound to `params`) as the token's user reads it,
     with `total` (a COUNT statement); its links go to `endpoint` with `url_args`."""
     per_page = schemas.per_page(request.args.get("per_page"))
-    number = clamp_page(request.args.get("page"))  # a number, as the document says
-    page = listing.page(number, per_page=per_page, reader_id=current_user().id, **params)
+    # A number, or a `next_cursor` link's cursor (services/pagination.position).
+    where = request.args.get("page")
+    page = listing.page(where, per_page=per_page, reader_id=current_user().id, **params)
     page = replace(page, total_items=db.session.scalar(total))
     items = [schemas.post_dict(item) for item in page.items]
     return schemas.page_dict(page, items, endpoint, **url_args)

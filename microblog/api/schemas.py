@@ -216,7 +216,7 @@ def page_dict(
 ) -> dict[str, Any]:
     """A collection: `items` (the page's, as dicts), `_meta` and the `_links` to pages."""
 
-    def link(number: int | None) -> str | None:
+    def link(number: int | str | None) -> str | None:
         if number is None:
             return None
         return url_for(endpoint, page=number, per_page=page.per_page, **url_args)
@@ -233,5 +233,8 @@ def page_dict(
             "self": link(page.page),
             "next": link(page.next_num),
             "prev": link(page.prev_num),
+            # The page after the last item (a cursor): never repeats or skips an item, whatever
+            # is posted meanwhile; null at the end, or for a list without cursors (users).
+            "next_cursor": link(page.next_cursor),
         },
     }

@@ -120,7 +120,10 @@ def return_path() -> str:
     """The page that shows a row: its Edit and Delete links come back to it without
     JavaScript. For a fragment, the page htmx sent it from."""
     page = (htmx.current_url() if htmx.is_partial() else None) or request.full_path
-    parts = urlsplit(page or "")
+    try:
+        parts = urlsplit(page or "")
+    except ValueError:  # an HX-Current-URL that does not parse, such as `http://[::1`
+        parts = urlsplit(request.full_path)
     return local_path(parts.path + (f"?{parts.query}" if parts.query else "")) or "/"
 
 

@@ -73,8 +73,11 @@ def test_register_post_follow_paginate(new_page, live_app, javascript, screensho
     # Home now has bob's posts; "older posts" brings page 2.
     page.goto("/index")
     expect(page.locator("#post-list .post")).to_have_count(25)
-    page.click("a.pager")
-    expect(page).to_have_url(re.compile(r"page=2$"))
+    if javascript:  # it loads as it scrolls into view (a click could come after it did)
+        page.locator("a.pager").scroll_into_view_if_needed()
+    else:
+        page.click("a.pager")
+    expect(page).to_have_url(re.compile(r"/index\?page=[\w-]+$"))
     if javascript:  # loaded in place: page 1 is still there, and the address bar moved
         expect(page.locator("#post-list .post")).to_have_count(31)
         expect(page.locator("h1")).to_have_text("Hi, alice!")

@@ -160,13 +160,13 @@ def test_pager_and_follow_are_busy_then_single(new_page, live_app, site, screens
     expect(page.locator(".follow-counts").first).to_have_text("1 follower, 0 following")
 
     page.goto("/index")
-    held = hold(page, "**/index?page=2", method="GET")
+    held = hold(page, "**/index?page=*", method="GET")
     page.click("a.pager")
     pager = page.locator("a.pager")
     expect(pager).to_have_class(re.compile(r"\bhtmx-request\b"))
     assert pager.evaluate("a => getComputedStyle(a).pointerEvents") == "none"
     screenshot(page, "pager-busy")
-    release(page, held, "**/index?page=2")
+    release(page, held, "**/index?page=*")
     expect(page.locator("#post-list .post")).to_have_count(30)
 
 
@@ -332,8 +332,8 @@ def test_no_failed_load_and_no_csp_violation_on_the_main_flows(
     expect(page.locator(".follow-form button")).to_have_text("Unfollow")
     page.click("nav >> text=Home")
     expect(page.locator("h1")).to_have_text("Hi, alice!")
-    page.click("a.pager")
-    expect(page).to_have_url(re.compile(r"page=2"))
+    page.locator("a.pager").scroll_into_view_if_needed()  # it loads as it comes into view
+    expect(page).to_have_url(re.compile(r"/index\?page=[\w-]+$"))
     page.click("nav >> text=Explore")
     expect(page.locator("h1")).to_have_text("Explore")
     page.goto("/send_message/bob")
