@@ -25,8 +25,9 @@ BODY_MAX = 140
 
 class Post(db.Model):
     __table_args__ = (
-        # Timelines and profiles: one author's posts, newest first.
-        Index("ix_post_user_id_timestamp", "user_id", "timestamp"),
+        # Profiles and the home of a reader who follows few: one author's posts, newest
+        # first, ids included for the tie-break and the cursor (migration 0010).
+        Index("ix_post_user_id_timestamp_id", "user_id", "timestamp", "id"),
         # Explore and every timeline's order (timestamp, then id): a page's ids come from
         # this index alone, deep pages included (migration 0002).
         Index("ix_post_timestamp_id", "timestamp", "id"),

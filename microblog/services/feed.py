@@ -13,7 +13,10 @@ from sqlalchemy import (
     Select,
     any_,
     bindparam,
+    exists,
     func,
+    literal,
+    or_,
     select,
     tuple_,
     union_all,
@@ -33,20 +36,62 @@ _AUTHORS = union_all(
 EXPLORE = Listing(Post)
 PROFILE = Listing(Post, Post.user_id == bindparam("author_id"))
 ONE = Listing(Post, Post.id == bindparam("post_id"))
+# Home, by author: each author's posts from ix_post_user_id_timestamp_id, sorted together.
 HOME_SQLITE = Listing(Post, Post.user_id.in_(_AUTHORS))
 HOME_POSTGRESQL = Listing(Post, Post.user_id == any_(func.array(_AUTHORS.scalar_subquery())))
+# Home, by time: ix_post_timestamp_id walked down from the top (or the cursor), each post
+# kept if it is the reader's or the reader follows its author (a probe of followers' key).
+# No index answers the OR, so neither database can turn it into the by-author plan.
+HOME_BY_TIME = Listing(
+    Post,
+    or_(
+        Post.user_id == bindparam("reader_id"),
+        exists().where(
+            followers.c.follower_id == bindparam("reader_id"),
+            followers.c.followed_id == Post.user_id,
+        ),
+    ),
+)
+# Home goes by time for a reader who follows more accounts than this (per database,
+# SQLite: True); where each way's cost crosses the other's at 10x the bench's data.
+HOME_BY_TIME_ABOVE = {True: 300, False: 100}
+# A row if the reader follows more than `:follows` accounts: at most that many index
+# entries read, however many they follow.
+_FOLLOWS_MORE = (
+    select(literal(1))
+    .where(followers.c.follower_id == bindparam("reader_id"))
+    .limit(1)
+    .offset(bindparam("follows"))
+)
+
+
+def home_listing(reader: User) -> Listing:
+    """The statement of `reader`'s home: by author or by time, from how many they follow.
+
+    By author costs what the followed authors have written (below the cursor): every such
+    post is read from the index and sorted. By time costs what the reader does *not*
+    follow among the newest posts: a reader who follows a quarter of the accounts reads
+    about four posts for each one shown; one who follows five quiet accounts would read
+    every post there is. So a reader who follows few goes by author, one who follows many
+    by time; a cursor page costs what page 1 does either way (both start at the cursor).
+    The number followed stands for what those authors wrote, as it does when authors write
+    alike: a few very prolific ones, or many silent ones, would be better served the other
+    way. The count is one more statement, of at most HOME_BY_TIME_ABOVE index entries.
+    Both ways give the same pages (tests/services/test_feed_home.py); what each costs, and
+    where they cross: bench/RESULTS.md ("Home for every reader").
+    """
+    sqlite = is_sqlite(db.session.get_bind())
+    params = {"reader_id": reader.id, "follows": HOME_BY_TIME_ABOVE[sqlite]}
+    if db.session.connection().scalar(_FOLLOWS_MORE, params) is not None:
+        return HOME_BY_TIME
+    return HOME_SQLITE if sqlite else HOME_POSTGRESQL
 
 
 def home(user: User, page: object) -> Page[Item]:
-    """Own posts and followed authors' posts, without an OR-join or a GROUP BY: one statement.
-
-    PostgreSQL reads the authors once into an array and walks the timestamp index with a
-    `user_id = ANY(array)` filter; as `IN (subquery)` it plans a slower semi-join, and
-    reading the ids first costs a round trip (figures in bench/RESULTS.md). SQLite walks
-    the same index with `IN (subquery)`.
-    """
-    listing = HOME_SQLITE if is_sqlite(db.session.get_bind()) else HOME_POSTGRESQL
-    return listing.page(page, reader_id=user.id)
+    """Own posts and followed authors' posts: two statements, `home_listing`'s count and
+    the page. PostgreSQL reads the authors once into an array (`user_id = ANY(array)`); as
+    `IN (subquery)` it plans a slower semi-join (figures in bench/RESULTS.md)."""
+    return home_listing(user).page(page, reader_id=user.id)
 
 
 def explore(reader: User, page: object) -> Page[Item]:
