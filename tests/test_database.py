@@ -34,7 +34,7 @@ def test_migrations_build_the_schema_the_models_describe(app):
     ]
     db.session.rollback()
     indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("post")}
-    assert {"ix_post_user_id_timestamp", "ix_post_timestamp_id"} <= indexes
+    assert {"ix_post_user_id_timestamp_id", "ix_post_timestamp_id"} <= indexes
     followers = {ix["name"] for ix in inspect(db.engine).get_indexes("followers")}
     assert "ix_followers_followed_id_follower_id" in followers
     downgrade(revision="base")
