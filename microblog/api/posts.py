@@ -16,7 +16,6 @@ from sqlalchemy import func, or_, select
 
 from microblog.api import bp, schemas
 from microblog.api.auth import current_user, token_auth
-from microblog.database import is_sqlite
 from microblog.extensions import db, limiter
 from microblog.models import Post, User, followers
 from microblog.ratelimits import setting
@@ -68,11 +67,6 @@ def _page(
     return schemas.page_dict(page, items, endpoint, **url_args)
 
 
-def _home_listing() -> Listing:
-    """feed.home's listing for this database; feed.home itself reads POSTS_PER_PAGE a page."""
-    return feed.HOME_SQLITE if is_sqlite(db.session.get_bind()) else feed.HOME_POSTGRESQL
-
-
 def _count(*where: Any) -> Any:
     return select(func.count()).select_from(Post).where(*where)
 
@@ -102,7 +96,9 @@ def get_timeline() -> dict[str, Any]:
     me = current_user().id
     followed = select(followers.c.followed_id).where(followers.c.follower_id == me)
     total = _count(or_(Post.user_id == me, Post.user_id.in_(followed)))
-    return _page(_home_listing(), total, "api.get_timeline", {})
+    # The web home's statement for this reader (by author, or by time for one who follows
+    # many: feed.home_listing).
+    return _page(feed.home_listing(current_user()), total, "api.get_timeline", {})
 
 
 @bp.post("/posts")
