@@ -65,7 +65,11 @@ PAGE_LINKS = {
     # newest post shown and the count shown; 204 while there is nothing new. Without one,
     # a URL that answers 404, so the row shows n/a.
     "new_posts_poll": ("/index", r'hx-get="(/timeline/new\?[^"]+)"', "/timeline/new"),
+    # The same poll of the wide reader's home (by time: feed.COUNT_NEW).
+    "new_posts_poll_wide": ("/index", r'hx-get="(/timeline/new\?[^"]+)"', "/timeline/new"),
 }
+# Whose page each link is read from, when not --user's.
+LINK_READERS = {"new_posts_poll_wide": WIDE_READER}
 # The app's rate-limit settings (microblog/ratelimits.py SETTINGS; not imported: the app
 # runs only in the processes this script starts; tests/test_bench_tools.py compares them).
 BENCH_LIMITS = (
@@ -165,6 +169,15 @@ def default_rows(profile: str = "carla2") -> list[Row]:
             target=0.5,
             headers=hx,
             expect=(204,),
+        ),
+        Row(
+            "new-posts poll, wide reader (204)",
+            "{new_posts_poll_wide}",
+            ceiling="string",
+            target=0.5,
+            headers=hx,
+            expect=(204,),
+            reader=WIDE_READER,
         ),
         Row("fragment: explore page 2 (HX-Request)", "/explore?page=2", headers=hx, target=0.3),
         Row("POST a new post", "/index", post=True, target=0.15, expect=(303,)),
@@ -531,11 +544,16 @@ def link_in(page: str, pattern: str) -> str | None:
     return unescape(match[1]) if match else None
 
 
-def page_links(base: str, cookie: str) -> dict[str, str]:
-    """PAGE_LINKS' URLs, read from their pages as the logged-in user sees them."""
+def page_links(base: str, sessions: dict[str | None, Login]) -> dict[str, str]:
+    """PAGE_LINKS' URLs, read from their pages as their reader (LINK_READERS, else the
+    --user: None in `sessions`) sees them; a reader not logged in: the fallback."""
     found = {}
     for name, (path, pattern, fallback) in PAGE_LINKS.items():
-        status, page = probe(base + path, cookie)
+        session = sessions.get(LINK_READERS.get(name))
+        if session is None:
+            found[name] = fallback
+            continue
+        status, page = probe(base + path, session.cookie)
         found[name] = (link_in(page, pattern) if status == 200 else None) or fallback
     return found
 
@@ -774,7 +792,7 @@ def main(argv: list[str] | None = None) -> int:
         probe(bases["app"] + "/messages", sessions[None].cookie)
         values = {
             "version": badge_version(bases["app"], sessions[None].cookie),
-            **page_links(bases["app"], sessions[None].cookie),
+            **page_links(bases["app"], sessions),
         }
         results = measure(rows, bases, sessions, args, values)
     finally:

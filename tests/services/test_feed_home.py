@@ -188,3 +188,19 @@ def test_by_time_walks_the_timestamp_index_and_by_author_each_authors(readers) -
     else:  # by author: PostgreSQL's costs choose, and a few hundred rows plan as they like
         assert "Index Scan Backward using ix_post_timestamp_id" in by_time, by_time
         assert 'Index Cond: (ROW("timestamp", id) <' in by_time, by_time
+
+
+@pytest.mark.parametrize("above", [2, 1000])  # the "many" reader by time, then by author
+def test_new_posts_above_a_post_either_way(monkeypatch, readers, above: int) -> None:  # noqa: ANN001
+    """The poll's count and the notice's posts: the reader's home above the newest post it
+    showed, by others only, whichever way home goes for them."""
+    monkeypatch.setitem(feed.HOME_BY_TIME_ABOVE, is_sqlite(db.session.get_bind()), above)
+    for name, reader in readers.items():
+        posts = {post.id: post for post in db.session.scalars(select(Post))}
+        expected = plain(reader)
+        shown = min(12, len(expected) - 1)  # the page's newest post is this far down
+        newest = posts[expected[shown]]
+        newer = [i for i in expected[:shown] if posts[i].user_id != reader.id]
+        after = (newest.timestamp, newest.id)
+        assert feed.count_new(reader, "home", after) == len(newer), name
+        assert [item.id for item in feed.new_posts(reader, "home", after).items] == newer, name
