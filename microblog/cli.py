@@ -27,6 +27,7 @@ from microblog.models import Message, Notification, Post, Task, User, followers
 from microblog.models.base import utcnow
 from microblog.services import messages as inbox
 from microblog.services import search
+from microblog.services.follows import recount_following
 
 BATCH = 10_000
 YEAR = 365 * 24 * 3600  # seconds: posts and messages span the last year
@@ -267,6 +268,7 @@ def seed(
                     yield i, j
 
         _load("followers", ("follower_id", "followed_id"), follow_rows())
+        recount_following()
 
         def post_rows() -> Iterator[tuple]:
             # Oldest first, so ids follow posting time as on a live site (search lists by id).

@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, select, text
 
 from microblog.extensions import db
-from microblog.models import Message, Post, User
+from microblog.models import Message, Post, User, followers
 from microblog.services import posts, search
 
 
@@ -108,6 +108,9 @@ def test_seed_command_makes_demo_data(app):
     assert (count(User), count(Post), count(Message)) == (30, 300, 40)
     times = db.session.scalars(select(Post.timestamp).order_by(Post.id)).all()
     assert times == sorted(times)  # ids follow posting time, as on a live site
+    # Each user follows 5, as their count says (the home timeline's choice reads it).
+    assert set(db.session.scalars(select(User.following_count))) == {5}
+    assert count(followers) == 30 * 5
     again = runner.invoke(args=["seed", "--users", "3"])
     assert again.exit_code == 0 and "nothing seeded" in again.output
     assert count(User) == 30

@@ -51,6 +51,9 @@ class User(UserMixin, db.Model):
 
     # When the user last opened /activity: newer activity is "unseen" (the navbar count).
     activity_seen_at: Mapped[datetime | None]
+    # How many accounts the user follows, kept by services/follows.py with each follow: it
+    # decides how their home is read (services/feed.py) with no statement of its own.
+    following_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     posts: WriteOnlyMapped[Post] = relationship(
         back_populates="author", passive_deletes=True, foreign_keys="Post.user_id"

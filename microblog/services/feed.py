@@ -13,10 +13,8 @@ from sqlalchemy import (
     Select,
     any_,
     bindparam,
-    case,
     exists,
     func,
-    literal,
     or_,
     select,
     tuple_,
@@ -54,14 +52,6 @@ HOME_BY_TIME = Listing(Post, _OWN_OR_FOLLOWED)
 # Home goes by time for a reader who follows more accounts than this (per database,
 # SQLite: True); where each way's cost crosses the other's at 10x the bench's data.
 HOME_BY_TIME_ABOVE = {True: 300, False: 100}
-# A row if the reader follows more than `:follows` accounts: at most that many index
-# entries read, however many they follow.
-_FOLLOWS_MORE = (
-    select(literal(1))
-    .where(followers.c.follower_id == bindparam("reader_id"))
-    .limit(1)
-    .offset(bindparam("follows"))
-)
 
 
 def home_listing(reader: User) -> Listing:
@@ -75,7 +65,7 @@ def home_listing(reader: User) -> Listing:
     by time; a cursor page costs what page 1 does either way (both start at the cursor).
     The number followed stands for what those authors wrote, as it does when authors write
     alike: a few very prolific ones, or many silent ones, would be better served the other
-    way. The count is one more statement, of at most HOME_BY_TIME_ABOVE index entries.
+    way. It is kept on the user (User.following_count), so choosing costs no statement.
     Both ways give the same pages (tests/services/test_feed_home.py); what each costs, and
     where they cross: bench/RESULTS.md ("Home for every reader").
     """
@@ -86,13 +76,12 @@ def home_listing(reader: User) -> Listing:
 
 
 def _home_by_time(reader: User, sqlite: bool) -> bool:
-    params = {"reader_id": reader.id, "follows": HOME_BY_TIME_ABOVE[sqlite]}
-    return db.session.connection().scalar(_FOLLOWS_MORE, params) is not None
+    return reader.following_count > HOME_BY_TIME_ABOVE[sqlite]
 
 
 def home(user: User, page: object) -> Page[Item]:
-    """Own posts and followed authors' posts: two statements, `home_listing`'s count and
-    the page. PostgreSQL reads the authors once into an array (`user_id = ANY(array)`); as
+    """Own posts and followed authors' posts: one statement, chosen by `home_listing`.
+    PostgreSQL reads the authors once into an array (`user_id = ANY(array)`); as
     `IN (subquery)` it plans a slower semi-join (figures in bench/RESULTS.md)."""
     return home_listing(user).page(page, reader_id=user.id)
 
@@ -113,8 +102,8 @@ def one(reader: User, post_id: int) -> Item | None:
 
 # "N new posts" on home and explore: the posts above the newest one the reader was shown,
 # by others (their own went on top of their page as they posted them). Counted up to
-# NEW_MAX + 1 ("20+"), from the timestamp index (explore, and home by time) or each
-# followed author's index entries (home by author), as home_listing chooses.
+# NEW_MAX + 1 ("20+"), in one statement, from the timestamp index (explore, and home by
+# time) or each followed author's index entries (home by author), as home_listing chooses.
 NEW_MAX = 20
 _NEWER = tuple_(Post.timestamp, Post.id) > tuple_(
     bindparam("after_ts", type_=DateTime), bindparam("after_id", type_=Integer)
@@ -139,22 +128,16 @@ _FILTERS: dict[tuple[str, bool], tuple[ColumnElement[bool], ...]] = {
     ("home by time", False): (_OWN_OR_FOLLOWED,),
 }
 NEW = {key: Listing(Post, *where, _NEWER, _BY_OTHERS) for key, where in _FILTERS.items()}
-# The poll's one statement. Home's count makes home_listing's choice inside it: a CASE
-# whose branches are uncorrelated subqueries, which both databases run only when taken
-# (SQLite codes each as a subroutine run on first use, PostgreSQL as an InitPlan run when
-# its value is first needed), so the poll stays two statements with the user load.
-COUNT_NEW = {("explore", sqlite): _count_new() for sqlite in (True, False)} | {
-    ("home", sqlite): select(
-        case(
-            (
-                exists(_FOLLOWS_MORE),
-                _count_new(*_FILTERS["home by time", sqlite]).scalar_subquery(),
-            ),
-            else_=_count_new(*_FILTERS["home", sqlite]).scalar_subquery(),
-        )
-    )
-    for sqlite in (True, False)
-}
+COUNT_NEW = {key: _count_new(*where) for key, where in _FILTERS.items()}
+
+
+def _new_in(reader: User, timeline: str) -> tuple[str, bool]:
+    """The key of `timeline`'s statements for `reader`: home by time for one who follows
+    many, as their page is read (home_listing)."""
+    sqlite = is_sqlite(db.session.get_bind())
+    if timeline == "home" and _home_by_time(reader, sqlite):
+        return "home by time", sqlite
+    return timeline, sqlite
 
 
 def _after(reader: User, after: Key | None) -> dict[str, object]:
@@ -166,15 +149,10 @@ def _after(reader: User, after: Key | None) -> dict[str, object]:
 def count_new(reader: User, timeline: str, after: Key | None) -> int:
     """How many posts by others `timeline` ("home", "explore") has above `after`, up to
     NEW_MAX + 1: the poll's one statement."""
-    sqlite = is_sqlite(db.session.get_bind())
-    params = _after(reader, after) | {"follows": HOME_BY_TIME_ABOVE[sqlite]}
-    return db.session.scalar(COUNT_NEW[timeline, sqlite], params) or 0
+    return db.session.scalar(COUNT_NEW[_new_in(reader, timeline)], _after(reader, after)) or 0
 
 
 def new_posts(reader: User, timeline: str, after: Key | None) -> Page[Item]:
     """The posts by others above `after`, newest first: at most NEW_MAX (`has_next`: more).
     Home's are read the way its page is (home_listing)."""
-    sqlite = is_sqlite(db.session.get_bind())
-    if timeline == "home" and _home_by_time(reader, sqlite):
-        timeline = "home by time"
-    return NEW[timeline, sqlite].page(1, per_page=NEW_MAX, **_after(reader, after))
+    return NEW[_new_in(reader, timeline)].page(1, per_page=NEW_MAX, **_after(reader, after))

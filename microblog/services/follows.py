@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select, update
 
 from microblog.database import upsert_insert
 from microblog.extensions import db
@@ -26,6 +26,7 @@ def follow(user: User, other: User) -> None:
     values = {"follower_id": user.id, "followed_id": other.id}
     insert = upsert_insert(followers).values(values).on_conflict_do_nothing()
     if db.session.execute(insert.returning(followers.c.follower_id)).first() is not None:
+        _count_following(user.id, +1)
         activity.record(other.id, user.id, Kind.FOLLOW)
     db.session.commit()
 
@@ -38,8 +39,31 @@ def unfollow(user: User, other: User) -> None:
         )
     )
     if result.rowcount:
+        _count_following(user.id, -1)
         activity.withdraw(other.id, user.id, Kind.FOLLOW)
     db.session.commit()
+
+
+def _count_following(user_id: int, change: int) -> None:
+    """User.following_count moved by `change` in the database (a counted UPDATE: racing
+    follows by the same user each add theirs), and on the user in the session."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(following_count=User.following_count + change)
+    )
+
+
+def recount_following(*user_ids: int) -> None:
+    """following_count counted again from the followers table, for these users (none
+    named: every user), after rows were written there directly (the seed's bulk load, the
+    bench's readers). Users already in the session keep the count they had until they are
+    expired (a commit)."""
+    counted = select(func.count()).where(followers.c.follower_id == User.id).scalar_subquery()
+    statement = update(User).values(following_count=counted)
+    if user_ids:
+        statement = statement.where(User.id.in_(user_ids))
+    db.session.execute(statement.execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,26 @@ def test_a_reader_who_follows_many_goes_by_time(monkeypatch, readers) -> None:  
         assert [item.id for item in feed.home(reader, 1).items] == plain(reader)[:PER_PAGE]
 
 
+def test_following_count_is_kept_with_each_follow(readers, make_user) -> None:  # noqa: ANN001
+    """User.following_count, which chooses the way, counts the followers rows: a follow
+    adds one, the same follow again nothing, an unfollow takes one off (twice: once)."""
+    reader, others = readers["few"], [make_user(f"new{i}") for i in range(3)]
+    assert reader.following_count == 2
+    for other in others:
+        follows.follow(reader, other)
+    follows.follow(reader, others[0])
+    assert reader.following_count == 5
+    follows.unfollow(reader, others[1])
+    follows.unfollow(reader, others[1])
+    db.session.expire_all()
+    stored = db.session.get(User, reader.id)
+    assert (
+        stored.following_count
+        == 4
+        == len(list(db.session.scalars(follows.following_query(stored))))
+    )
+
+
 def test_the_bench_readers_go_their_ways(readers) -> None:  # noqa: ANN001
     """With the thresholds as they are: 50 (the bench user) or 5 by author, 5,000 by time."""
     assert feed.home_listing(readers["quiet"]) is by_author()
@@ -126,6 +146,9 @@ def test_the_bench_readers_go_their_ways(readers) -> None:  # noqa: ANN001
             text("INSERT INTO followers (follower_id, followed_id) VALUES (:r, :f)"),
             [{"r": wide.id, "f": user.id} for user in bulk[:count]],
         )
+        follows.recount_following(wide.id)  # rows written directly: count them
+        db.session.refresh(wide)
+        assert wide.following_count == count
         expected = feed.HOME_BY_TIME if count > limit else by_author()
         assert feed.home_listing(wide) is expected, count
 
