@@ -65,6 +65,12 @@ def hx_redirect(url: str) -> Response:
     return vary(response)
 
 
+def replace_url(response: Response, url: str) -> Response:
+    """Put `url` in the address bar once htmx has swapped the answer in (`HX-Replace-Url`)."""
+    response.headers["HX-Replace-Url"] = url
+    return response
+
+
 def trigger(response: Response, event: str) -> Response:
     """Raise `event` on the client after the swap (`HX-Trigger`)."""
     existing = response.headers.get("HX-Trigger")

@@ -71,12 +71,6 @@ def current_view(endpoint: str | None = None) -> tuple[Key, int] | None:
     return (at.start, at.size) if at.start is not None else None
 
 
-def replace_url(response: Response, url: str) -> Response:
-    """Put `url` in the address bar once htmx has swapped the answer in (`HX-Replace-Url`)."""
-    response.headers["HX-Replace-Url"] = url
-    return response
-
-
 def follow_view(response: Response) -> Response:
     """After older items were loaded in place (an htmx request for the page after a
     cursor), name the view the reader now has: the one the address bar named (it may have
@@ -88,7 +82,7 @@ def follow_view(response: Response) -> Response:
         return response
     start, shown = current_view() or (at.top, at.shown)
     # A page's full length: at the list's end a view asks for more than there is, harmlessly.
-    return replace_url(response, page_url(view_token(start, shown + at.per_page)))
+    return htmx.replace_url(response, page_url(view_token(start, shown + at.per_page)))
 
 
 def init_app(app: Flask) -> None:

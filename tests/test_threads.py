@@ -348,3 +348,19 @@ def test_replies_are_rate_limited_as_posts_are(client, make_user, login, make_po
     assert response.status_code == 429 and "Retry-After" in response.headers
     assert client.get(f"/post/{post.id}").status_code == 200  # reading is not limited
     assert len(replies_to(post)) == 2
+
+
+def test_a_reply_in_the_language_its_author_chose(client, alice, bob, make_post):
+    """The reply form offers the composer's language select; what is chosen is stored,
+    and "Detect automatically" detects."""
+    post = make_post(bob, "Hello")
+    form = client.get(f"/post/{post.id}").text
+    form = form[form.index('<form id="reply-form"') :]
+    assert '<label class="form-label" for="language">Language</label>' in form
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', form)
+    assert options[:2] == [("", "Detect automatically"), ("und", "Unknown language")]
+    assert ("es", "Spanish") in options
+    client.post(f"/post/{post.id}", data={"post": "Ok, ok", "language": "es"})
+    text = "¿Dónde está la biblioteca? Necesito encontrar un libro sobre historia antigua."
+    client.post(f"/post/{post.id}", data={"post": text, "language": ""})
+    assert [reply.language for reply in replies_to(post)] == ["es", "es"]

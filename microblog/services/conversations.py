@@ -180,6 +180,18 @@ def _one_way(sender: str, recipient: str) -> Any:
     )
 
 
+# A message as its row shows it (`_item`): the message, then its sender.
+_ROW = (
+    Message.id,
+    Message.body,
+    Message.timestamp,
+    User.id,
+    User.username,
+    User.email,
+    User.avatar_version,
+)
+
+
 def _both_ways() -> Select:
     sent, received = _one_way("user_id", "other_id"), _one_way("other_id", "user_id")
     both = union_all(select(sent), select(received)).subquery()
@@ -190,15 +202,7 @@ def _both_ways() -> Select:
         .offset(bindparam("offset"))
     )
     return (
-        select(
-            Message.id,
-            Message.body,
-            Message.timestamp,
-            User.id,
-            User.username,
-            User.email,
-            User.avatar_version,
-        )
+        select(*_ROW)
         .join(User, User.id == Message.sender_id)
         .where(Message.id.in_(ids.scalar_subquery()))
         .order_by(Message.timestamp.desc(), Message.id.desc())
@@ -231,15 +235,7 @@ def since(user: User, other: User, after: int) -> list[Item]:
         (Message.sender_id == other.id) & (Message.recipient_id == user.id),
     )
     statement = (
-        select(
-            Message.id,
-            Message.body,
-            Message.timestamp,
-            User.id,
-            User.username,
-            User.email,
-            User.avatar_version,
-        )
+        select(*_ROW)
         .join(User, User.id == Message.sender_id)
         .where(between, Message.id > after)
         .order_by(Message.timestamp.desc(), Message.id.desc())

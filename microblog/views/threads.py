@@ -57,11 +57,11 @@ def post(post_id: int) -> Response:
 
 
 def _reply(parent: Post, form: PostForm) -> Response:
-    # A form sent again gets the reply its first sending stored (posts.create). The
-    # composer's language choice, where the form has one, goes with it (else: detected).
-    has_language = getattr(form, "language", None) is not None
-    options = {"language": form.chosen_language} if has_language else {}
-    reply = posts.create(current_user, form.post.data, form.key, reply_to=parent, **options)
+    # A form sent again gets the reply its first sending stored (posts.create); the
+    # language is the one chosen, or detected.
+    reply = posts.create(
+        current_user, form.post.data, form.key, reply_to=parent, language=form.chosen_language
+    )
     flash(_("Your reply is now live!"), "success")
     if htmx.is_partial():
         item = feed.one(current_user, reply.id)
