@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import http.cookiejar
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -27,7 +16,7 @@ from microblog.models import Message, Notification, User
 from microblog.models.base import utcnow
 from microblog.services import follows, messages
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
-from tests.conftest import PASSWORD
+from tests.live_gunicorn import CSRF_INPUT, WebClient, gunicorn
 
 HX = {"HX-Request": "true"}
 BADGE_URL = re.compile(r'<span id="unread-badge"[^>]*hx-get="([^"]+)"')
@@ -531,8 +520,6 @@ def test_notifications_json_bad_since_is_zero(client, alice, since):
 
 # --- CSRF on ---------------------------------------------------------------------------------
 
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
 
 class TestCsrf:
     @pytest.fixture
@@ -589,111 +576,6 @@ class TestCsrf:
 
 # --- Concurrency: real senders against gunicorn with two workers ----------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-class WebClient:
-    """A cookie-keeping HTTP client that does not follow redirects (one per simulated user)."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        jar = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        self.opener = urllib.request.build_opener(jar, _NoRedirect())
-
-    def open(self, method: str, path: str, data: dict | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body, method=method)
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
-    def token(self, path: str) -> str:
-        status, html = self.open("GET", path)
-        assert status == 200, (path, status)
-        return CSRF_INPUT.search(html).group(1)
-
-    def login(self, username: str) -> None:
-        data = {
-            "username": username,
-            "password": PASSWORD,
-            "csrf_token": self.token("/auth/login"),
-        }
-        assert self.open("POST", "/auth/login", data)[0] == 303
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(database_uri: str, tmp_path: Path) -> Iterator[str]:
-    """The app under gunicorn (2 workers x 4 threads, CSRF on) on a free loopback port."""
-    port = free_port()
-    config = tmp_path / "gunicorn.conf.py"
-    config.write_text("# empty: the test passes every setting on the command line\n")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_uri,
-        "SECRET_KEY": "concurrency-test",
-        "PYTHONPATH": str(ROOT),
-    }
-    for name in ("REDIS_URL", "MAIL_SERVER"):
-        env.pop(name, None)
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(config),
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "30",
-            "microblog:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            try:
-                with urllib.request.urlopen(base + "/auth/login", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
-
 
 def truly_unread(user: User) -> int:
     """Unread messages by definition (newer than the last read), counted by the test."""
@@ -722,10 +604,10 @@ def test_concurrent_senders_and_a_reader_keep_the_count_exact(app, make_user, tm
         clients = []
         for sender in senders:
             client = WebClient(base)
-            client.login(sender.username)
+            client.log_in(sender.username)
             clients.append((sender.username, client, client.token("/send_message/bob")))
         reader = WebClient(base)
-        reader.login("bob")
+        reader.log_in("bob")
 
         def send(username: str, client: WebClient, token: str, number: int) -> None:
             body = f"{username} #{number}"

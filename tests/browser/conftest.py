@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from microblog.extensions import db
-from tests.conftest import make_app
+from microblog.models import User
+from tests.conftest import PASSWORD, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,6 +31,9 @@ CHROMIUM_ARGS = [
     # an offline resolver can take 5 s to give up, holding back the page's load event.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
+# The two windows every flow is tried at (`viewport` of a context).
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parent / "screenshots"
 
@@ -115,3 +119,23 @@ def screenshot(request: pytest.FixtureRequest) -> Callable:
         return path
 
     return take
+
+
+def make_users(app: Flask, *names: str) -> dict[str, int]:
+    """Accounts called `names` (name@example.com, password PASSWORD): their ids."""
+    with app.app_context():
+        people = [User(username=name, email=f"{name}@example.com") for name in names]
+        for user in people:
+            user.set_password(PASSWORD)
+        db.session.add_all(people)
+        db.session.commit()
+        return {user.username: user.id for user in people}
+
+
+def log_in(page: Page, username: str) -> None:
+    """Sign in through the form (password PASSWORD), as a person does."""
+    page.goto("/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    expect(page.locator("#navbar")).to_contain_text("Logout")

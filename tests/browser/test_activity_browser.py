@@ -15,7 +15,7 @@ from microblog.extensions import db
 from microblog.models import Activity, Post, User
 from microblog.models.base import utcnow
 from microblog.services import follows, likes, messages
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in, make_users
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -23,23 +23,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 @pytest.fixture
 def users(live_app: Flask) -> dict[str, int]:
-    with live_app.app_context():
-        people = {}
-        for name in ("alice", "bob", "carol", "dave"):
-            user = User(username=name, email=f"{name}@example.com")
-            user.set_password(PASSWORD)
-            db.session.add(user)
-            people[name] = user
-        db.session.commit()
-        return {name: user.id for name, user in people.items()}
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/auth/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    expect(page.locator("#navbar")).to_contain_text("Logout")
+    return make_users(live_app, "alice", "bob", "carol", "dave")
 
 
 def is_badge(response: Response) -> bool:

@@ -13,36 +13,17 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from microblog.extensions import db
-from microblog.models import Message, User
+from microblog.models import Message
 from microblog.models.base import utcnow
 from microblog.services import messages
+from tests.browser.conftest import DESKTOP, PHONE, log_in, make_users
 from tests.browser.test_accessibility import AXE, axe_violations
 from tests.browser.test_phones import sideways
-from tests.conftest import PASSWORD
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def users(live_app: Flask) -> dict[str, int]:
-    with live_app.app_context():
-        people = {}
-        for name in ("alice", "bob", "carol"):
-            user = User(username=name, email=f"{name}@example.com")
-            user.set_password(PASSWORD)
-            db.session.add(user)
-            people[name] = user
-        db.session.commit()
-        return {name: user.id for name, user in people.items()}
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/auth/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    expect(page.locator("#navbar")).to_contain_text("Logout")
+    return make_users(live_app, "alice", "bob", "carol")
 
 
 def store(app: Flask, sender_id: int, recipient_id: int, body: str, minutes_ago: int) -> None:

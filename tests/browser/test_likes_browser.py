@@ -6,37 +6,23 @@ import re
 from collections.abc import Callable
 
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from microblog.extensions import db
 from microblog.models import Post, PostLike, User
-
-PASSWORD = "s3cret-pass"
-PHONE = {"width": 390, "height": 844}
+from tests.browser.conftest import PHONE, log_in, make_users
 
 
 def make_people(app: Flask) -> int:
     """alice and bob, and a post of bob's: its id."""
+    people = make_users(app, "alice", "bob")
     with app.app_context():
-        for name in ("alice", "bob"):
-            user = User(username=name, email=f"{name}@example.com")
-            user.set_password(PASSWORD)
-            db.session.add(user)
-        bob = db.session.scalar(select(User).where(User.username == "bob"))
-        db.session.flush()
+        bob = db.session.get(User, people["bob"])
         post = Post(body="Tea is ready", author=bob, language="en")
         db.session.add(post)
         db.session.commit()
         return post.id
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/auth/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    expect(page.locator("h1")).to_have_text(f"Hi, {username}!")
 
 
 def likes_in_db(app: Flask, post_id: int) -> tuple[int, int]:

@@ -19,18 +19,9 @@ from microblog.extensions import db
 from microblog.models import Post, User
 from microblog.models.base import utcnow
 from microblog.services import follows
+from tests.browser.conftest import log_in, make_users
 
-PASSWORD = "s3cret-pass"
 POLL = "00:17"
-
-
-def make_users(app: Flask, *names: str) -> None:
-    with app.app_context():
-        for name in names:
-            user = User(username=name, email=f"{name}@example.com")
-            user.set_password(PASSWORD)
-            db.session.add(user)
-        db.session.commit()
 
 
 def add_posts(
@@ -65,14 +56,6 @@ def follow(app: Flask, follower: str, followed: str) -> None:
         follows.follow(users[follower], users[followed])
 
 
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/auth/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    expect(page.locator("h1")).to_have_text(f"Hi, {username}!")
-
-
 def shown(page: Page) -> list[int]:
     """The ids of the posts in the list, top to bottom."""
     ids = page.locator("#post-list .post").evaluate_all("rows => rows.map(row => row.id)")
@@ -100,7 +83,7 @@ def test_older_posts_as_you_scroll_never_repeat_or_skip(
     make_users(live_app, "alice", "bob")
     old = add_posts(live_app, "bob", 60, age=timedelta(hours=1))
     page = new_page(javascript=javascript)
-    sign_in(page, "alice")
+    log_in(page, "alice")
     page.goto("/explore")
     seen = shown(page)
     assert seen == old[:25]
@@ -150,7 +133,7 @@ def test_back_returns_to_the_same_posts_and_place(new_page, live_app, javascript
     make_users(live_app, "alice", "bob")
     add_posts(live_app, "bob", 120, age=timedelta(hours=1))
     page = new_page(javascript=javascript)
-    sign_in(page, "alice")
+    log_in(page, "alice")
     page.goto("/explore")
     if javascript:
         for count in (50, 75):
@@ -186,7 +169,7 @@ def test_new_posts_notice_appears_within_one_poll_and_shows_them(new_page, live_
     add_posts(live_app, "carol", 2)  # not followed: never on alice's home
     page = new_page()
     page.clock.install()
-    sign_in(page, "alice")
+    log_in(page, "alice")
     notice = page.locator(".new-posts-region")
     expect(notice).to_have_attribute("aria-live", "polite")
     # Alice's own post goes on top as she posts it; it never counts as new.
@@ -240,7 +223,7 @@ def test_new_posts_link_reloads_the_list_without_javascript(new_page, live_app):
     make_users(live_app, "alice", "bob")
     add_posts(live_app, "bob", 5, age=timedelta(hours=1))
     page = new_page(javascript=False)
-    sign_in(page, "alice")
+    log_in(page, "alice")
     page.goto("/explore")
     expect(page.locator(".new-posts-region")).to_have_count(1)  # empty: nothing polls
     new = add_posts(live_app, "bob", 2)

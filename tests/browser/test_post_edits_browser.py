@@ -20,11 +20,8 @@ from microblog.extensions import db
 from microblog.models import Post, User
 from microblog.models.base import utcnow
 from microblog.services import posts
+from tests.browser.conftest import DESKTOP, PHONE, log_in, make_users
 from tests.browser.test_accessibility import AXE, axe_violations
-from tests.conftest import PASSWORD
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(params=["desktop", "phone"])
@@ -35,13 +32,10 @@ def viewport(request: pytest.FixtureRequest) -> dict:
 @pytest.fixture
 def site(live_app: Flask) -> dict[str, int]:
     """alice with three posts (one replied to by bob), bob with one; the posts' ids."""
+    people = make_users(live_app, "alice", "bob")
     with live_app.app_context():
         now = utcnow()
-        users = {}
-        for name in ("alice", "bob"):
-            users[name] = User(username=name, email=f"{name}@example.com")
-            users[name].set_password(PASSWORD)
-            db.session.add(users[name])
+        users = {name: db.session.get(User, user_id) for name, user_id in people.items()}
         ids = {}
         for age, (name, body) in enumerate(
             [
@@ -69,14 +63,6 @@ def stored(app: Flask, post_id: int) -> Post | None:
         if post is not None:
             db.session.expunge(post)
         return post
-
-
-def log_in(page: Page, username: str = "alice") -> None:
-    page.goto("/auth/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    expect(page.locator("h1")).to_have_text(f"Hi, {username}!")
 
 
 def open_explore(
@@ -232,7 +218,7 @@ def test_the_language_can_be_set_when_posting_and_fixed_when_editing(
     new_page, live_app, site, javascript
 ):
     page = new_page(javascript=javascript, viewport=DESKTOP)
-    log_in(page)
+    log_in(page, "alice")
     hint = page.locator("#language-help")
     expect(hint).to_have_text("Detected from your text unless you choose one.")
     page.fill("#post", "Hoy es un día muy bonito para salir a caminar")
@@ -260,7 +246,7 @@ def test_the_open_edit_form_passes_axe(new_page, live_app, site, viewport, scree
     post_id = site["first thing today"]
     page = new_page(viewport=viewport)
     page.context.add_init_script(path=str(AXE))
-    log_in(page)  # home: the composer and the edit form on one page
+    log_in(page, "alice")  # home: the composer and the edit form on one page
     row(page, post_id).get_by_role("link", name="Edit").click()
     expect(page.locator(f"#edit-{post_id}-post")).to_be_focused()
     screenshot(page, "home-editing")
@@ -273,7 +259,7 @@ def test_the_open_edit_form_passes_axe(new_page, live_app, site, viewport, scree
 def test_deleting_a_post_on_its_own_page_goes_home(new_page, live_app, site, javascript):
     post_id = site["first thing today"]
     page = new_page(javascript=javascript, viewport=DESKTOP)
-    log_in(page)
+    log_in(page, "alice")
     page.goto(f"/post/{post_id}")
     page.once("dialog", lambda dialog: dialog.accept())
     row(page, post_id).get_by_role("link", name="Delete").click()
