@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
@@ -13,6 +14,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+from sqlalchemy import Engine, NullPool, create_engine, make_url
 
 from microblog import create_app
 from microblog.extensions import db
@@ -25,15 +27,64 @@ PASSWORD = "correct horse battery staple"
 pytest_plugins = ["tests.mailbox", "tests.export_support", "tests.translator"]
 
 
+def worker_number() -> int:
+    """This pytest-xdist worker's number (gw1: 1); 0 when the tests run in one process."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`-n`), each worker gets a PostgreSQL database and a Redis
+    database of its own, since tests empty theirs: DATABASE_URL's database with the
+    worker's name appended (made here, dropped at the end) and REDIS_URL's database number
+    less the worker's number. Both go into the environment, so that the servers the tests
+    start (gunicorn, flask) use them too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return
+    url = os.environ.get("DATABASE_URL")
+    if url and not url.startswith("sqlite"):
+        os.environ["DATABASE_URL"] = _own_database(url, worker)
+        config.add_cleanup(lambda: _drop_database(os.environ["DATABASE_URL"]))
+    if redis := os.environ.get("REDIS_URL"):
+        parts = urlsplit(redis)
+        base = int(parts.path.strip("/") or 0)
+        number = base - worker_number() if base >= worker_number() else base + worker_number()
+        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{number}"))
+
+
+def _server(url: str) -> Engine:
+    """An engine on `url`'s server, outside transactions (CREATE and DROP DATABASE)."""
+    return create_engine(_driver(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _own_database(url: str, worker: str) -> str:
+    """A new, empty database named after `url`'s and `worker`: its URL."""
+    own = make_url(url)
+    own = own.set(database=f"{own.database}_{worker}")
+    with _server(url).connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+    return own.render_as_string(hide_password=False)
+
+
+def _drop_database(url: str) -> None:
+    database = make_url(url).database
+    with _server(url).connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _driver(url: str) -> str:
+    """`url` for SQLAlchemy: postgres:// and postgresql:// through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def database_url(tmp_path) -> str:  # noqa: ANN001
     """PostgreSQL when DATABASE_URL is set (the same suite runs on both), else a SQLite file."""
     url = os.environ.get("DATABASE_URL")
-    if url:
-        for prefix in ("postgres://", "postgresql://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
-        return url
-    return f"sqlite:///{tmp_path / 'test.db'}"
+    return _driver(url) if url else f"sqlite:///{tmp_path / 'test.db'}"
 
 
 class IsolatedClient(FlaskClient):

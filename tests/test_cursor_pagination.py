@@ -13,7 +13,7 @@ import base64
 import html
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
@@ -129,6 +129,11 @@ def test_replies_go_the_other_way(client, hx, alice, make_post) -> None:  # noqa
     assert numbers(more) == list(range(25, 30))
 
 
+# A fixed moment for the tokens below: test ids must be the same in every pytest-xdist
+# worker, which collects the tests on its own.
+MOMENT = datetime(2026, 11, 27, 12, 0, 0)
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -140,10 +145,10 @@ def test_replies_go_the_other_way(client, hx, alice, make_post) -> None:  # noqa
         "-3",
         "1e9",
         "",
-        after_token((utcnow(), 0), 2, (utcnow(), 1), 25, 25),  # id 0: none such
-        after_token((utcnow(), ID_MAX), 2, (utcnow(), 1), 25, 25),  # out of range
-        after_token((utcnow(), 5), 1, (utcnow(), 6), 25, 25),  # page 1 after something
-        key_token((utcnow(), 5)),  # a key is no page
+        after_token((MOMENT, 0), 2, (MOMENT, 1), 25, 25),  # id 0: none such
+        after_token((MOMENT, ID_MAX), 2, (MOMENT, 1), 25, 25),  # out of range
+        after_token((MOMENT, 5), 1, (MOMENT, 6), 25, 25),  # page 1 after something
+        key_token((MOMENT, 5)),  # a key is no page
         token("v0.5.0"),  # a view of nothing
         token("v0.5.251"),  # a view longer than VIEW_MAX
         token("v0.-5.10"),  # a negative id
@@ -388,7 +393,7 @@ def test_the_poll_is_never_limited(no_default_limits_after, client, hx, alice) -
         "http://localhost/nowhere?page=1",
         "http://localhost/explore?page=%ZZ&page=",
         "http://localhost/explore/?page=1",  # a redirect
-        f"http://localhost/user/alice?page={view_token((utcnow(), 5), 60)}",  # another list
+        f"http://localhost/user/alice?page={view_token((MOMENT, 5), 60)}",  # another list
     ],
 )
 def test_any_current_url_names_the_view_from_the_link(

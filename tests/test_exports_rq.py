@@ -29,10 +29,12 @@ from sqlalchemy import func, select
 from microblog.extensions import db
 from microblog.models import Task, User
 from microblog.services import tasks
+from tests.conftest import worker_number
 from tests.export_support import attachment, task_status
 from tests.mailbox import Mailbox
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
+# Without REDIS_URL, a database of its own for each pytest-xdist worker (conftest).
+REDIS_URL = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:6379/{5 + worker_number()}"
 ROOT = Path(__file__).resolve().parent.parent
 
 
