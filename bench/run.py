@@ -257,7 +257,7 @@ def format_table(results: list[Result]) -> str:
         ratio_text = (
             "1 (ceiling)"
             if result.row.ceiling is None
-            else (f"{ratio:.2f} × {ceiling}" if ratio is not None else "n/a")
+            else (f"{ratio:.3f} × {ceiling}" if ratio is not None else "n/a")
         )
         lines.append(
             f"| {result.row.name} | {result.rps:.0f} | {result.p50_ms:.1f} | "
@@ -410,6 +410,7 @@ def add_readers(seed: int = 42) -> dict[str, int]:
     from microblog.models import Post, User, followers
     from microblog.models.base import utcnow
     from microblog.services import messages
+    from microblog.services.follows import recount_following
 
     def follows(username: str) -> int:
         return db.session.scalar(
@@ -450,6 +451,7 @@ def add_readers(seed: int = 42) -> dict[str, int]:
             [{"follower_id": accounts[WIDE_READER].id, "followed_id": i} for i in wide]
             + [{"follower_id": accounts[QUIET_READER].id, "followed_id": i} for i in quiet],
         )
+        recount_following(accounts[WIDE_READER].id, accounts[QUIET_READER].id)
         db.session.add_all(sorted(posts, key=lambda post: post.timestamp))
         db.session.flush()
         for account in accounts.values():  # their badges, as the seed gives everyone

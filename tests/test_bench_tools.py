@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run
+from bench import run, scaling
 from bench.ceiling import app as ceiling_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,9 +82,9 @@ def test_table_gives_each_row_its_ratio_to_the_right_ceiling() -> None:
     table = run.format_table(results).splitlines()
     assert table[0].startswith("| row | req/s | p50 ms | p99 ms | errors |")
     explore = next(line for line in table if line.startswith("| explore `/explore`"))
-    assert "| 390 |" in explore and "0.21 × template" in explore and "ok (≥ 0.2)" in explore
+    assert "| 390 |" in explore and "0.205 × template" in explore and "ok (≥ 0.2)" in explore
     badge = next(line for line in table if line.startswith("| badge unchanged"))
-    assert "0.40 × string" in badge and "MISS (≥ 0.5)" in badge
+    assert "0.400 × string" in badge and "MISS (≥ 0.5)" in badge
     assert "| messages `/messages` | n/a (404) | | | | | |" in table
 
 
@@ -354,3 +354,34 @@ def test_the_database_is_built_at_a_small_scale(
         assert follows[run.QUIET_READER] == quiet
         (indexed,) = connection.execute("SELECT count(*) FROM post_search").fetchone()
         assert indexed == facts["posts"]
+
+
+def test_scaling_compares_two_reports_row_by_row() -> None:
+    """bench/scaling.py reads two reports' tables back: each row's ratio kept at the larger
+    scale, and the comparisons within the larger run, against their targets."""
+    rows = {row.name: row for row in run.default_rows("carla2")}
+
+    def report(explore: float, wide: float, poll: float) -> str:
+        results = [
+            _result(rows[run.CEILINGS["string"]], 2000),
+            _result(rows[run.CEILINGS["template"]], 1000),
+            _result(rows["home `/index`"], 100),
+            _result(rows["home (wide reader)"], wide),
+            _result(rows["explore `/explore`"], explore),
+            _result(rows["badge unchanged (204)"], 500),
+            _result(rows["new-posts poll, none new (204)"], poll),
+        ]
+        return run.format_table(results)
+
+    small = scaling.read_report(report(explore=100, wide=100, poll=500))
+    assert small["explore `/explore`"] == pytest.approx(0.1)
+    assert small["badge unchanged (204)"] == pytest.approx(0.25)
+    assert run.CEILINGS["string"] not in small
+    large = scaling.read_report(report(explore=70, wide=40, poll=460))
+    table = scaling.compare(small, large).splitlines()
+    assert "| home `/index` | 0.1000 | 0.1000 | 1.00 | ok (≥ 0.8) |" in table
+    assert "| explore `/explore` | 0.1000 | 0.0700 | 0.70 | MISS (≥ 0.8) |" in table
+    assert "| home (wide reader) | home `/index` | 0.40 | MISS (≥ 0.5) |" in table
+    assert (
+        "| new-posts poll, none new (204) | badge unchanged (204) | 0.92 | ok (≥ 0.9) |" in table
+    )
