@@ -121,5 +121,5 @@ def show() -> Response:
         # What the page showed: the view in the address bar, else its first page.
         _, shown = links.current_view(endpoint) or (None, current_app.config["POSTS_PER_PAGE"])
         url = links.page_url(view_token(key_of(page.items[0]), shown + len(page.items)), endpoint)
-        links.replace_url(response, url)
+        htmx.replace_url(response, url)
     return response
