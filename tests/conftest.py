@@ -32,13 +32,6 @@ def worker_number() -> int:
     return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto` (pyproject.toml): two workers per core. Much of a test's time is spent
-    waiting (on a browser, on a server it started, on the database's commits), which the
-    other worker on the core uses."""
-    return 2 * len(os.sched_getaffinity(0))
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist (`-n`), each worker gets a PostgreSQL database and a Redis
     database of its own, since tests empty theirs: DATABASE_URL's database with the
