@@ -43,8 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     url = os.environ.get("DATABASE_URL")
     if url and not url.startswith("sqlite"):
-        os.environ["DATABASE_URL"] = _own_database(url, worker)
-        config.add_cleanup(lambda: _drop_database(os.environ["DATABASE_URL"]))
+        own = _own_database(url, worker)
+        os.environ["DATABASE_URL"] = own
+        config.add_cleanup(lambda: _drop_database(own, via=url))
     if redis := os.environ.get("REDIS_URL"):
         parts = urlsplit(redis)
         base = int(parts.path.strip("/") or 0)
@@ -67,9 +68,10 @@ def _own_database(url: str, worker: str) -> str:
     return own.render_as_string(hide_password=False)
 
 
-def _drop_database(url: str) -> None:
+def _drop_database(url: str, via: str) -> None:
+    """Drop `url`'s database, connected to `via`'s (a database cannot drop itself)."""
     database = make_url(url).database
-    with _server(url).connect() as connection:
+    with _server(via).connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
