@@ -18,6 +18,7 @@ from microblog.models.base import utcnow
 from microblog.services import feed, follows
 from microblog.services.listing import Listing
 from microblog.services.pagination import Position, key_of
+from tests.plans import explain
 
 PER_PAGE = 7
 
@@ -179,7 +180,6 @@ def test_home_page_of_a_wide_reader(monkeypatch, app: Flask, client, readers, lo
 
 def _plan(listing: Listing, reader: User) -> str:
     """The database's plan of `listing`'s statement for `reader`'s first page."""
-    connection = db.session.connection()
     params = {
         "reader_id": reader.id,
         "cursor_ts": utcnow() + timedelta(days=1),
@@ -187,14 +187,7 @@ def _plan(listing: Listing, reader: User) -> str:
         "limit": PER_PAGE + 1,
         "offset": 0,
     }
-    compiled = listing.statement.compile(dialect=connection.dialect)
-    if is_sqlite(connection):
-        values = tuple(compiled.construct_params(params)[name] for name in compiled.positiontup)
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values).all()
-        return "\n".join(row[-1] for row in rows)
-    connection.execute(text("SET LOCAL enable_seqscan = off"))
-    rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.construct_params(params))
-    return "\n".join(row[0] for row in rows)
+    return explain(listing.statement, params)
 
 
 def test_by_time_walks_the_timestamp_index_and_by_author_each_authors(readers) -> None:  # noqa: ANN001
