@@ -22,6 +22,13 @@ from microblog.models import Post, User
 
 PASSWORD = "correct horse battery staple"
 
+
+def without_csrf_token(html: str) -> str:
+    """`html` without its CSRF tokens' values: a token is signed with the time to the second,
+    so the same form rendered by two requests can differ in it."""
+    return re.sub(r'(<input[^>]*name="csrf_token"[^>]*?) value="[^"]*"', r"\1", html)
+
+
 # Shared fixtures: progress_log (export tests), mailbox (a loopback SMTP server),
 # translator (a loopback stand-in for the Microsoft Translator API).
 pytest_plugins = ["tests.mailbox", "tests.export_support", "tests.translator"]

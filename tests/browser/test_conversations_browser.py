@@ -141,10 +141,12 @@ def test_older_messages_load_above_the_latest(live_app, users, new_page, screens
         expect(alice.locator("#message-form")).to_be_visible()
     else:  # a page of its own, back to the newer ones
         expect(alice).to_have_url(re.compile(r"/messages/bob\?page=2$"))
+        alice.wait_for_load_state()  # the whole page, not its first rows
         assert texts(alice) == ["message 2", "message 3", "message 4"]
         expect(alice.locator("#message-form")).to_have_count(0)
         alice.click("text=Newer messages")
         expect(alice).to_have_url(re.compile(r"/messages/bob\?page=1$"))
+        alice.wait_for_load_state()
         assert texts(alice) == ["message 5", "message 6", "message 7"]
     screenshot(alice, "older")
 

@@ -62,6 +62,13 @@ def shown(page: Page) -> list[int]:
     return [int(post_id.removeprefix("post-")) for post_id in ids]
 
 
+def click_through(page: Page, selector: str) -> None:
+    """Click a link and wait for the whole new page: a click returns once the new page has
+    begun, and rows read before its end would be the first few only."""
+    page.click(selector)
+    page.wait_for_load_state()
+
+
 def scroll_to_pager(page: Page) -> None:
     page.locator("a.pager").scroll_into_view_if_needed()
 
@@ -118,14 +125,14 @@ def test_older_posts_as_you_scroll_never_repeat_or_skip(
         assert not set(new) & set(shown(page))
     else:
         # A real link, one page a click.
-        page.click("a.pager")
+        click_through(page, "a.pager")
         seen += shown(page)
         new = add_posts(live_app, "bob", 3)
-        page.click("a.pager")
+        click_through(page, "a.pager")
         seen += shown(page)
         expect(page.locator("a.pager")).to_have_count(0)
         assert seen == old
-        page.click("text=Newer posts")  # back to the top: the new posts are there
+        click_through(page, "text=Newer posts")  # back to the top: the new posts are there
         assert shown(page) == new + old[:22]
 
 
@@ -140,7 +147,7 @@ def test_back_returns_to_the_same_posts_and_place(new_page, live_app, javascript
             scroll_to_pager(page)
             expect(page.locator("#post-list .post")).to_have_count(count)
     else:
-        page.click("a.pager")
+        click_through(page, "a.pager")
     before = shown(page)
     address = page.url
     # The issue's example: 2,551 px down three pages (without JavaScript, one page: less).
