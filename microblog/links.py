@@ -52,22 +52,32 @@ def page_url(page: int | str, endpoint: str | None = None) -> str:
     return url_for(endpoint, **path_args, **query, page=page)
 
 
-def current_view(endpoint: str | None = None) -> tuple[Key, int] | None:
-    """The view (first item, how many) the address bar names, if it shows one of the list
-    at `endpoint` (by default the request's own): read from htmx's `HX-Current-URL`."""
+def current_page(endpoint: str | None = None, *, same_args: bool = False) -> str | None:
+    """The `page` argument of the address bar, if it shows the list at `endpoint` (by
+    default the request's own; with `same_args`, with the request's path arguments too,
+    as the same post's thread): read from htmx's `HX-Current-URL`."""
     url = htmx.current_url()
     if not url:
         return None
     try:
         parts = urlsplit(url)
         adapter = current_app.url_map.bind_to_environ(request.environ)
-        found, _ = adapter.match(parts.path, method="GET")
+        found, args = adapter.match(parts.path, method="GET")
     except (ValueError, HTTPException, RequestRedirect):
         return None
-    pages = parse_qs(parts.query).get("page")
-    if found != (endpoint or request.endpoint) or not pages:
+    if found != (endpoint or request.endpoint) or (same_args and args != request.view_args):
         return None
-    at = position(pages[-1])
+    pages = parse_qs(parts.query).get("page")
+    return pages[-1] if pages else None
+
+
+def current_view(endpoint: str | None = None) -> tuple[Key, int] | None:
+    """The view (first item, how many) the address bar names, if it shows one of the list
+    at `endpoint` (by default the request's own)."""
+    page = current_page(endpoint)
+    if page is None:
+        return None
+    at = position(page)
     return (at.start, at.size) if at.start is not None else None
 
 

@@ -297,6 +297,66 @@ def test_a_reply_sent_without_js_beyond_the_first_page_lands_on_its_page(client,
     assert f'id="post-{new.id}"' in client.get(f"/post/{long_thread.id}?page=2").text
 
 
+def test_a_reply_sent_with_htmx_while_more_replies_wait_goes_to_its_page(hx, long_thread):
+    """Appended under a list that stops short of the end, the reply would show again when
+    "More replies" loads: the reader is taken to it on its page, as without JavaScript."""
+    thread = f"http://localhost/post/{long_thread.id}"
+    response = hx(
+        "POST",
+        f"/post/{long_thread.id}",
+        data={"post": "number 31"},
+        headers={"HX-Current-URL": thread},
+    )
+    new = replies_to(long_thread)[-1]
+    assert new.body == "number 31"
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == f"/post/{long_thread.id}?page=2#post-{new.id}"
+    page = hx("GET", response.headers["HX-Redirect"], headers={"HX-Boosted": "true"}).text
+    assert "Your reply is now live!" in page and rows(page).count(new.id) == 1
+
+
+def test_a_reply_sent_with_htmx_after_all_replies_were_loaded_is_appended(hx, long_thread):
+    # The reader loaded the rest in place: the address bar names all 30 replies.
+    first = hx("GET", f"/post/{long_thread.id}").text
+    more = re.search(r'id="pager-2"\s+href="([^"]+)"', first).group(1)
+    shown = hx("GET", more).headers["HX-Replace-Url"]
+    response = hx(
+        "POST",
+        f"/post/{long_thread.id}",
+        data={"post": "number 31"},
+        headers={"HX-Current-URL": f"http://localhost{shown}"},
+    )
+    new = replies_to(long_thread)[-1]
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
+    assert response.headers["HX-Replace-Url"].startswith(f"/post/{long_thread.id}?page=")
+    appended = response.text[response.text.index('hx-swap-oob="beforeend:#reply-list"') :]
+    assert rows(appended) == [new.id]
+
+
+@pytest.mark.parametrize("replies", [0, 24, 25])
+def test_replies_sent_one_after_another_are_appended_and_named_in_the_address_bar(
+    hx, client, alice, bob, make_post, replies
+):
+    """Each appended reply joins what the address bar names (as a browser sends it back,
+    HX-Current-URL), so the next one follows it in place, and a reload shows them all once."""
+    post = make_post(bob, "Count with me")
+    for n in range(replies):
+        reply(bob, post, f"{n}", minutes_ago=60 - n)
+    current = f"/post/{post.id}"
+    for n in range(3):
+        response = hx(
+            "POST",
+            f"/post/{post.id}",
+            data={"post": f"mine {n}"},
+            headers={"HX-Current-URL": f"http://localhost{current}"},
+        )
+        assert response.status_code == 200 and "HX-Redirect" not in response.headers
+        current = response.headers["HX-Replace-Url"]
+        assert current.startswith(f"/post/{post.id}?page=")
+    ids = [item.id for item in replies_to(post)]
+    assert rows(client.get(current).text) == [post.id, *ids]
+
+
 def test_a_thread_page_costs_the_same_statements_for_1_or_25_replies(
     app, client, alice, make_user, make_post
 ):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from microblog.extensions import db
 from microblog.models import Post, User
 from microblog.services.listing import Item, Listing
-from microblog.services.pagination import Page
+from microblog.services.pagination import Key, Page, key_of
 
 _post = aliased(Post, name="thread_post")
 _PARENT_ID = select(_post.reply_to_id).where(_post.id == bindparam("post_id")).scalar_subquery()
@@ -37,6 +37,21 @@ def head(reader: User, post_id: int) -> tuple[Item | None, Item | None]:
 def replies(reader: User, post_id: int, page: object) -> Page[Item]:
     """A page of the post's replies, oldest first."""
     return REPLIES.page(page, reader_id=reader.id, post_id=post_id)
+
+
+def view_with(reader: User, reply: Post, shown: object) -> tuple[Key, int] | None:
+    """The view (first reply, how many) a reader of the thread page `shown` (its `page`
+    argument) has once `reply`, the newest, goes at the end of it; None if replies they
+    have not loaded lie between (it would show again when "More replies" loads them)."""
+    view = replies(reader, reply.reply_to_id, shown)
+    items = view.items
+    if all(item.id != reply.id for item in items):
+        after = replies(reader, reply.reply_to_id, view.next_page) if view.has_next else None
+        if after is None or [item.id for item in after.items] != [reply.id]:
+            return None
+        items = items + after.items
+    items = items[: [item.id for item in items].index(reply.id) + 1]
+    return key_of(items[0]), len(items)
 
 
 def page_of(reply: Post) -> int:

@@ -1,7 +1,8 @@
 """A post's page: the post it replies to, the post, its replies oldest first, a reply form.
 
-With htmx a sent reply is added at the end of the replies and the form comes back empty;
-without JavaScript the form posts, and the answer is a 303 to the new reply on its page.
+With htmx a sent reply is added at the end of the replies and the form comes back empty,
+unless replies the reader has not loaded lie between ("More replies" would show it again):
+then, as without JavaScript, the answer takes them to the new reply on its page.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import _
 from flask_login import current_user, login_required
 
-from microblog import htmx
+from microblog import htmx, links
 from microblog.extensions import limiter
 from microblog.forms import PostForm
 from microblog.models import Post
 from microblog.ratelimits import by_account, setting
 from microblog.services import feed, posts, threads
+from microblog.services.pagination import view_token
 
 bp = Blueprint("threads", __name__)
 
@@ -63,14 +65,18 @@ def _reply(parent: Post, form: PostForm) -> Response:
         current_user, form.post.data, form.key, reply_to=parent, language=form.chosen_language
     )
     flash(_("Your reply is now live!"), "success")
-    if htmx.is_partial():
-        item = feed.one(current_user, reply.id)
-        return htmx.fragment(
+    shown = links.current_page(same_args=True) if htmx.is_partial() else None
+    if htmx.is_partial() and (view := threads.view_with(current_user, reply, shown)):
+        response = htmx.fragment(
             "partials/thread_reply_created.html",
             form=reply_form(formdata=None),
-            post=item,
+            post=feed.one(current_user, reply.id),
             parent=parent,
         )
+        # The address bar names the replies shown, this one included (links.py).
+        return htmx.replace_url(response, links.page_url(view_token(*view)))
+    # Without JavaScript, or when the replies shown stop short of the end: the reply on
+    # its page of the thread.
     page = threads.page_of(reply)
     target = url_for(
         "threads.post",
@@ -78,4 +84,4 @@ def _reply(parent: Post, form: PostForm) -> Response:
         page=page if page > 1 else None,
         _anchor=f"post-{reply.id}",
     )
-    return redirect(target, 303)
+    return htmx.hx_redirect(target) if htmx.is_partial() else redirect(target, 303)

@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
 from microblog.extensions import db
@@ -143,9 +143,10 @@ def test_reply_from_a_post_page_and_see_the_thread(new_page, live_app, javascrip
     expect(page).to_have_url(re.compile(r"/user/carol$"))
 
 
-def test_more_replies_loads_the_next_page(new_page, live_app, javascript) -> None:
-    question = make_thread(live_app)
-    with live_app.app_context():
+def make_long_thread(app: Flask) -> int:
+    """bob's question with 30 replies ("carol says 00" to "28" after carol's first)."""
+    question = make_thread(app)
+    with app.app_context():
         bob, carol = (
             db.session.scalar(select(User).where(User.username == name))
             for name in ("bob", "carol")
@@ -164,6 +165,11 @@ def test_more_replies_loads_the_next_page(new_page, live_app, javascript) -> Non
         )
         db.session.get(Post, question).reply_count = 30
         db.session.commit()
+    return question
+
+
+def test_more_replies_loads_the_next_page(new_page, live_app, javascript) -> None:
+    question = make_long_thread(live_app)
     page = new_page(javascript=javascript, viewport=DESKTOP)
     log_in(page)
     page.goto(f"/post/{question}")
@@ -184,6 +190,52 @@ def test_more_replies_loads_the_next_page(new_page, live_app, javascript) -> Non
         expect(page.get_by_role("link", name="Earlier replies")).to_be_visible()
     expect(replies.last).to_contain_text("carol says 28")
     expect(page.get_by_role("link", name="More replies")).to_have_count(0)
+
+
+def test_a_reply_never_shows_twice_whether_more_replies_were_loaded_or_not(
+    new_page, live_app
+) -> None:
+    question = make_long_thread(live_app)
+    page = new_page(viewport=DESKTOP)
+    log_in(page)
+    # "More replies" has not loaded (held here; a reader may reach the form before it
+    # does): the reply cannot go under it, so the reader is taken to it on its page.
+    held = []
+
+    def hold_the_pager(route: Route) -> None:
+        if route.request.resource_type == "document":
+            route.continue_()  # a page (the reply's), not the pager's fetch
+        else:
+            held.append(route)
+
+    page.route(re.compile(r"/post/\d+\?page="), hold_the_pager)
+    page.goto(f"/post/{question}")
+    page.fill("#post", "First of mine")
+    page.click("#reply-form #submit")
+    expect(page).to_have_url(re.compile(rf"/post/{question}\?page=2#post-\d+$"))
+    page.unroute(re.compile(r"/post/\d+\?page="))
+    replies = page.locator("#reply-list .post")
+    expect(replies.last).to_contain_text("First of mine")
+    expect(replies.filter(has_text="First of mine")).to_have_count(1)
+    expect(page.locator("#flashes")).to_contain_text("Your reply is now live!")
+    # From the top with every reply loaded, two replies go in place, one after the other,
+    # and the address bar names what is shown: a reload shows each reply once.
+    page.goto(f"/post/{question}")
+    page.get_by_role("link", name="More replies").scroll_into_view_if_needed()
+    expect(replies).to_have_count(31)
+    for words in ("Second of mine", "Third of mine"):
+        page.fill("#post", words)
+        page.click("#reply-form #submit")
+        expect(replies.last).to_contain_text(words)
+    expect(replies).to_have_count(33)
+    expect(page).to_have_url(re.compile(rf"/post/{question}\?page=\w+$"))
+    page.reload()
+    texts = replies.all_inner_texts()
+    assert len(texts) == 33 and all(
+        sum(words in text for text in texts) == 1
+        for words in ("First of mine", "Second of mine", "Third of mine")
+    )
+    shoot(page, "replies-in-place")
 
 
 def test_the_thread_page_on_a_phone_and_for_axe(new_page, live_app) -> None:
