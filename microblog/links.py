@@ -19,12 +19,13 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from microblog import htmx
 from microblog.services.pagination import Key, position, view_token
+from microblog.session import local_path
 
 View = TypeVar("View", bound=Callable)
 
@@ -81,6 +82,25 @@ def current_view(endpoint: str | None = None) -> tuple[Key, int] | None:
     return (at.start, at.size) if at.start is not None else None
 
 
+def return_path() -> str | None:
+    """The page the reader is looking at, where a row's forms and links sent without
+    JavaScript (like, edit, delete) come back to: the page itself, or for a fragment the
+    page htmx sent it from. Only a path on this site (None otherwise: the view picks a
+    page). Found once a request: every row asks."""
+    if "return_path" not in g:
+        url = htmx.current_url() if htmx.is_partial() else None
+        if url is None:
+            # The page asked for; or, drawn again after a refused form, the one it was on.
+            url = request.full_path if request.method == "GET" else request.referrer
+        try:
+            parts = urlsplit(url or "")
+        except ValueError:  # a header that does not parse, such as `http://[::1`
+            g.return_path = None
+        else:
+            g.return_path = local_path(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return g.return_path
+
+
 def follow_view(response: Response) -> Response:
     """After older items were loaded in place (an htmx request for the page after a
     cursor), name the view the reader now has: the one the address bar named (it may have
@@ -97,4 +117,5 @@ def follow_view(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["return_path"] = return_path
     app.after_request(follow_view)

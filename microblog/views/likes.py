@@ -8,7 +8,6 @@ the page the reader was on, at the post's row.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -51,21 +50,3 @@ def _change(post_id: int, command: Callable[[User, Post], likes.LikeState]) -> R
     if "#" not in back:
         back += f"#post-{post.id}"  # the reader lands where they were, at the post's row
     return redirect(back, 303)
-
-
-@bp.app_template_global()
-def like_next() -> str | None:
-    """The page the reader is looking at, where a like sent without JavaScript returns:
-    the page itself, or for an htmx request (a fragment, a toggled button) the page that
-    sent it. Only a path on this site (None otherwise: the view then picks the profile)."""
-    if htmx.is_htmx() and htmx.current_url():
-        url = htmx.current_url()
-    elif request.method == "GET":
-        url = request.full_path
-    else:
-        url = request.referrer
-    try:
-        parts = urlsplit(url or "")
-    except ValueError:  # a header that does not parse (`http://[::1`)
-        return None
-    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""))

@@ -115,18 +115,6 @@ def _is_post_page(url: str | None, post_id: int) -> bool:
     return url is not None and urlsplit(url).path == page
 
 
-@bp.app_template_global()
-def return_path() -> str:
-    """The page that shows a row: its Edit and Delete links come back to it without
-    JavaScript. For a fragment, the page htmx sent it from."""
-    page = (htmx.current_url() if htmx.is_partial() else None) or request.full_path
-    try:
-        parts = urlsplit(page or "")
-    except ValueError:  # an HX-Current-URL that does not parse, such as `http://[::1`
-        parts = urlsplit(request.full_path)
-    return local_path(parts.path + (f"?{parts.query}" if parts.query else "")) or "/"
-
-
 def _row(post_id: int) -> Response:
     """The post's row as the reader sees it, its Edit link focused (after Save or Cancel)."""
     item = feed.one(current_user, post_id) or abort(404)
