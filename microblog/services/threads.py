@@ -9,6 +9,7 @@ rows every other list shows (counts, the reader's like) and cost what those cost
 from __future__ import annotations
 
 from math import ceil
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
@@ -39,19 +40,24 @@ def replies(reader: User, post_id: int, page: object) -> Page[Item]:
     return REPLIES.page(page, reader_id=reader.id, post_id=post_id)
 
 
-def view_with(reader: User, reply: Post, shown: object) -> tuple[Key, int] | None:
-    """The view (first reply, how many) a reader of the thread page `shown` (its `page`
-    argument) has once `reply`, the newest, goes at the end of it; None if replies they
-    have not loaded lie between (it would show again when "More replies" loads them)."""
+class Placement(NamedTuple):
+    """Where a new reply goes for the reader of a thread page."""
+
+    at_end: bool  # at the end of the replies shown; else some they have not loaded lie between
+    view: tuple[Key, int] | None = None  # what the address bar must now name, if it changed
+
+
+def placement(reader: User, reply: Post, shown: object) -> Placement:
+    """Where `reply`, the newest, goes for a reader of the thread page `shown` (its `page`
+    argument). Not at the end of what they see if replies they have not loaded lie between:
+    it would show again when "More replies" loads them."""
     view = replies(reader, reply.reply_to_id, shown)
-    items = view.items
-    if all(item.id != reply.id for item in items):
-        after = replies(reader, reply.reply_to_id, view.next_page) if view.has_next else None
-        if after is None or [item.id for item in after.items] != [reply.id]:
-            return None
-        items = items + after.items
-    items = items[: [item.id for item in items].index(reply.id) + 1]
-    return key_of(items[0]), len(items)
+    if any(item.id == reply.id for item in view.items):
+        return Placement(at_end=True)  # that page, drawn again, shows it: address unchanged
+    after = replies(reader, reply.reply_to_id, view.next_page) if view.has_next else None
+    if after is None or [item.id for item in after.items] != [reply.id]:
+        return Placement(at_end=False)
+    return Placement(True, (key_of((view.items or after.items)[0]), len(view.items) + 1))
 
 
 def page_of(reply: Post) -> int:

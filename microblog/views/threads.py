@@ -66,7 +66,8 @@ def _reply(parent: Post, form: PostForm) -> Response:
     )
     flash(_("Your reply is now live!"), "success")
     shown = links.current_page(same_args=True) if htmx.is_partial() else None
-    if htmx.is_partial() and (view := threads.view_with(current_user, reply, shown)):
+    place = threads.placement(current_user, reply, shown) if htmx.is_partial() else None
+    if place is not None and place.at_end:
         response = htmx.fragment(
             "partials/thread_reply_created.html",
             form=reply_form(formdata=None),
@@ -74,7 +75,9 @@ def _reply(parent: Post, form: PostForm) -> Response:
             parent=parent,
         )
         # The address bar names the replies shown, this one included (links.py).
-        return htmx.replace_url(response, links.page_url(view_token(*view)))
+        if place.view:
+            htmx.replace_url(response, links.page_url(view_token(*place.view)))
+        return response
     # Without JavaScript, or when the replies shown stop short of the end: the reply on
     # its page of the thread.
     page = threads.page_of(reply)
