@@ -59,6 +59,12 @@ def entries(html: str) -> list[str]:
     return [" ".join(unescape(re.sub(r"<[^>]+>", "", line)).split()) for line in lines]
 
 
+def older_link(html: str) -> str | None:
+    """The "Older activity" link's address, if the page has one."""
+    found = re.search(r'<a class="pager[^"]*" id="[^"]*"\s+href="([^"]+)"', html)
+    return unescape(found.group(1)) if found else None
+
+
 def poll_url(client) -> str:  # noqa: ANN001
     page = client.get("/explore").text
     return BADGE_URL.search(page).group(1).replace("&amp;", "&")
@@ -304,15 +310,54 @@ def test_newest_first_paginated_in_place_with_parity(app, client, hx, alice, mak
     db.session.commit()
     page = client.get("/activity").text
     assert [line.split()[0] for line in entries(page)] == ["user1", "user2", "user3"]
-    assert 'href="/activity?page=2"' in page and 'hx-get="/activity?page=2"' in page
+    # The link to older lines names the last line shown (a cursor), for htmx and without.
+    more = older_link(page)
+    assert more.startswith("/activity?page=") and f'hx-get="{more}"' in page
     assert "Older activity" in page
-    older = hx("GET", "/activity?page=2")
+    older = hx("GET", more)
     assert [line.split()[0] for line in entries(older.text)] == ["user4", "user5"]
     assert "Older activity" not in older.text  # the last page has no next link
     # The fragment's lines are the page's (one partial for both).
     fragment = older.text.split('<span id="unread-badge"')[0].strip()
-    assert fragment in client.get("/activity?page=2").text
-    assert "Newer activity" in client.get("/activity?page=2").text
+    assert fragment in client.get(more).text
+    assert "Newer activity" in client.get(more).text
+    # Pages by number still work (the course's kind of link).
+    numbered = client.get("/activity?page=2").text
+    assert [line.split()[0] for line in entries(numbered)] == ["user4", "user5"]
+
+
+def test_older_activity_neither_repeats_nor_skips_while_more_happens(
+    app, client, alice, post, make_user
+):
+    """Between two pages, new people follow and like: a group that grows (the likes of a
+    post that day) moves to the top, and no line shows twice on the older pages."""
+    app.config["POSTS_PER_PAGE"] = 3
+    for day in range(6, 0, -1):
+        actor = make_user(f"user{day}")
+        follows.follow(actor, alice)
+        db.session.execute(
+            update(Activity)
+            .where(Activity.actor_id == actor.id)
+            .values(timestamp=utcnow() - timedelta(days=day))
+        )
+    db.session.commit()
+    first = client.get("/activity").text
+    assert [line.split()[0] for line in entries(first)] == ["user1", "user2", "user3"]
+    # Meanwhile: two new follows today, and a like (a new line) then another (the same line).
+    for name in ("late1", "late2"):
+        follows.follow(make_user(name), alice)
+    likes.like(make_user("fan1"), post)
+    likes.like(make_user("fan2"), post)
+    shown = entries(first)
+    link = older_link(first)
+    while link:
+        page = client.get(link).text
+        shown += entries(page)
+        link = older_link(page)
+    assert [line.split()[0] for line in shown] == [f"user{day}" for day in range(1, 7)]
+    top = entries(client.get("/activity").text)
+    assert top[0].startswith("fan2 and 1 other liked your post")
+    assert top[1].startswith("late2 and 1 other followed you")
 
 
 @pytest.mark.parametrize("page", ["abc", "-1", "0", "99999999999999999999", ""])

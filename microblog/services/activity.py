@@ -30,7 +30,7 @@ from microblog.models.base import utcnow
 from microblog.services import notifications
 from microblog.services.listing import Author
 from microblog.services.notifications import UNSEEN_ACTIVITY_COUNT
-from microblog.services.pagination import Page, paginate_rows
+from microblog.services.pagination import Order, Page, cursor_after, paginate_rows
 
 # Counting stops here: the badge shows "99+" beyond 99.
 COUNT_MAX = 100
@@ -142,7 +142,9 @@ class Entry:
 
 # What happened to `:user_id`, grouped: a kind, a post (none for a follow) and a day (UTC).
 # Each group is one line: its count, latest time and latest activity; the page's lines are
-# then joined to that activity's actor and to the post. One statement, built once.
+# then joined to that activity's actor and to the post. One statement, built once. Its
+# lines go by (latest time, latest id), so "older activity" continues after the last line
+# shown (a cursor: services/pagination.py); a group that grows moves to the top.
 _groups = (
     select(
         Activity.kind,
@@ -153,6 +155,7 @@ _groups = (
     )
     .where(Activity.user_id == bindparam("user_id"))
     .group_by(Activity.kind, Activity.post_id, func.date(Activity.timestamp))
+    .having(cursor_after(func.max(Activity.timestamp), func.max(Activity.id)))
     .order_by(func.max(Activity.timestamp).desc(), func.max(Activity.id).desc())
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
@@ -183,7 +186,9 @@ ENTRIES = (
 def page(user: User, number: object) -> Page[Entry]:
     """Page `number` of `user`'s activity, newest first, grouped."""
     per_page = current_app.config["POSTS_PER_PAGE"]
-    return paginate_rows(ENTRIES, number, per_page, _entry, user_id=user.id)
+    return paginate_rows(
+        ENTRIES, number, per_page, _entry, order=Order.NEWEST_FIRST, user_id=user.id
+    )
 
 
 def _entry(row: Row[Any]) -> Entry:

@@ -173,7 +173,7 @@ def test_grouped_lines_and_older_activity(live_app, users, new_page, screenshot,
     else:
         screenshot(page, "phone")
         page.click("text=Older activity")
-        expect(page).to_have_url(re.compile(r"/activity\?page=2$"))
+        expect(page).to_have_url(re.compile(r"/activity\?page=\w+$"))  # after the last line
     expect(page.locator("#activity-list")).to_contain_text("carol followed you")
     expect(page.locator("#activity-list")).to_contain_text("dave followed you")
     screenshot(page, "phone-older")
