@@ -4,19 +4,23 @@ first; the count comes with the messages badge's poll and clears on a visit."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
+from unittest.mock import patch
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, update
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import column, event, insert, inspect, select, table, text
 
 from microblog.extensions import db
 from microblog.models import Activity, Notification, Post, User
 from microblog.models.base import utcnow
-from microblog.services import follows, likes, notifications, posts
+from microblog.services import activity, follows, likes, notifications, posts
 from microblog.services.notifications import UNSEEN_ACTIVITY_COUNT
+from tests.plans import explain
 
 HX = {"HX-Request": "true"}
 BADGE_URL = re.compile(r'<span id="unread-badge"[^>]*hx-get="([^"]+)"')
@@ -57,6 +61,13 @@ def entries(html: str) -> list[str]:
     """The text of each /activity line as read: tags removed, spaces collapsed."""
     lines = re.findall(r'<article class="activity .*?</article>', html, re.S)
     return [" ".join(unescape(re.sub(r"<[^>]+>", "", line)).split()) for line in lines]
+
+
+@contextmanager
+def happening(ago: timedelta) -> Iterator[None]:
+    """Activity recorded inside is recorded as of `ago` before now, in that day's groups."""
+    with patch("microblog.services.activity.utcnow", return_value=utcnow() - ago):
+        yield
 
 
 def older_link(html: str) -> str | None:
@@ -191,13 +202,8 @@ def test_likes_of_different_posts_are_different_lines(client, alice, bob, post):
 def test_follows_group_by_day(client, alice, make_user):
     for name in ("ana", "ben", "cy"):
         follows.follow(make_user(name), alice)
-    old = make_user("old")
-    follows.follow(old, alice)
-    two_days_ago = utcnow() - timedelta(days=2)
-    db.session.execute(
-        update(Activity).where(Activity.actor_id == old.id).values(timestamp=two_days_ago)
-    )
-    db.session.commit()
+    with happening(timedelta(days=2)):
+        follows.follow(make_user("old"), alice)
     lines = entries(client.get("/activity").text)
     assert len(lines) == 2
     assert lines[0].startswith("cy and 2 others followed you New")
@@ -264,13 +270,8 @@ def test_a_fragment_clears_the_navbar_count_out_of_band(app, client, hx, alice, 
     app.config["POSTS_PER_PAGE"] = 2
     for day in range(4):
         actor = make_user(f"user{day}")
-        follows.follow(actor, alice)
-        db.session.execute(
-            update(Activity)
-            .where(Activity.actor_id == actor.id)
-            .values(timestamp=utcnow() - timedelta(days=day))
-        )
-    db.session.commit()
+        with happening(timedelta(days=day)):
+            follows.follow(actor, alice)
     notifications.upsert(alice.id, UNSEEN_ACTIVITY_COUNT, 4)
     db.session.commit()
     response = hx("GET", "/activity?page=2")
@@ -301,13 +302,8 @@ def test_newest_first_paginated_in_place_with_parity(app, client, hx, alice, mak
     app.config["POSTS_PER_PAGE"] = 3
     for day in range(5, 0, -1):  # oldest first: five days, one follow a day
         actor = make_user(f"user{day}")
-        follows.follow(actor, alice)
-        db.session.execute(
-            update(Activity)
-            .where(Activity.actor_id == actor.id)
-            .values(timestamp=utcnow() - timedelta(days=day))
-        )
-    db.session.commit()
+        with happening(timedelta(days=day)):
+            follows.follow(actor, alice)
     page = client.get("/activity").text
     assert [line.split()[0] for line in entries(page)] == ["user1", "user2", "user3"]
     # The link to older lines names the last line shown (a cursor), for htmx and without.
@@ -326,6 +322,40 @@ def test_newest_first_paginated_in_place_with_parity(app, client, hx, alice, mak
     assert [line.split()[0] for line in entries(numbered)] == ["user4", "user5"]
 
 
+def test_withdrawing_the_latest_of_a_group_gives_the_line_to_the_one_before(
+    client, alice, post, make_user
+):
+    fans = [make_user(name) for name in ("ana", "ben", "cy")]
+    for fan in fans:
+        likes.like(fan, post)
+    assert entries(client.get("/activity").text)[0].startswith("cy and 2 others liked")
+    likes.unlike(fans[2], post)  # the latest
+    assert entries(client.get("/activity").text)[0].startswith("ben and 1 other liked")
+    likes.unlike(fans[0], post)  # one before it
+    assert entries(client.get("/activity").text)[0].startswith("ben liked your post")
+    likes.like(fans[2], post)
+    assert entries(client.get("/activity").text)[0].startswith("cy and 1 other liked")
+    likes.unlike(fans[1], post)
+    likes.unlike(fans[2], post)
+    assert entries(client.get("/activity").text) == []
+
+
+def test_a_page_reads_its_lines_through_an_index_whatever_the_history(alice):
+    """No grouping of the reader's whole history on each page: the groups' heads, in order,
+    straight from the index, from the cursor on."""
+    params = {
+        "user_id": alice.id,
+        "cursor_ts": utcnow(),
+        "cursor_id": 30,
+        "limit": 26,
+        "offset": 0,
+    }
+    plan = explain(activity.ENTRIES, params)
+    assert "ix_activity_user_id_head_timestamp_id" in plan, plan
+    assert "GROUP BY" not in plan and "TEMP B-TREE" not in plan, plan
+    assert "Sort" not in plan and "Aggregate" not in plan, plan
+
+
 def test_older_activity_neither_repeats_nor_skips_while_more_happens(
     app, client, alice, post, make_user
 ):
@@ -334,13 +364,8 @@ def test_older_activity_neither_repeats_nor_skips_while_more_happens(
     app.config["POSTS_PER_PAGE"] = 3
     for day in range(6, 0, -1):
         actor = make_user(f"user{day}")
-        follows.follow(actor, alice)
-        db.session.execute(
-            update(Activity)
-            .where(Activity.actor_id == actor.id)
-            .values(timestamp=utcnow() - timedelta(days=day))
-        )
-    db.session.commit()
+        with happening(timedelta(days=day)):
+            follows.follow(actor, alice)
     first = client.get("/activity").text
     assert [line.split()[0] for line in entries(first)] == ["user1", "user2", "user3"]
     # Meanwhile: two new follows today, and a like (a new line) then another (the same line).
@@ -493,3 +518,56 @@ def test_constant_number_of_statements_per_page(app: Flask, client, alice, make_
     # The user, both navbar counts, the page's lines; marking seen adds the count's lock,
     # activity_seen_at and the count.
     assert (seen_first, unseen_first) == (3, 6)
+
+
+# --- Migration 0012 --------------------------------------------------------------------------
+
+
+def test_migration_gives_each_group_its_head_and_count(app):
+    """At 0011 activity is grouped when read. 0012 marks each group's latest as its head,
+    holding the group's count: the page reads the same lines as before."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="0011")
+    now = utcnow().replace(hour=12)
+    # The tables as they were at 0011: the models have columns added since.
+    users = table("user", *(column(name) for name in ("id", "username", "email", "last_seen")))
+    post = table("post", *(column(name) for name in ("id", "body", "timestamp", "user_id")))
+    names = ("id", "user_id", "actor_id", "kind", "post_id", "timestamp")
+    before = table("activity", *(column(name) for name in names))
+    with db.engine.begin() as connection:
+        for n, name in enumerate(("ann", "ben", "cat", "dan"), start=1):
+            connection.execute(
+                insert(users).values(id=n, username=name, email=f"{name}@x.org", last_seen=now)
+            )
+        connection.execute(insert(post).values(id=1, body="tea", timestamp=now, user_id=1))
+        connection.execute(insert(post).values(id=2, body="more", timestamp=now, user_id=1))
+        rows = [
+            (1, 1, 2, "like", 1, now - timedelta(hours=2)),  # likes of post 1 today: 3
+            (2, 1, 3, "like", 1, now - timedelta(hours=1)),
+            (3, 1, 4, "like", 1, now),  # the same moment as the next: the higher id leads
+            (4, 1, 2, "like", 2, now),  # post 2 today
+            (5, 1, 3, "like", 1, now - timedelta(days=1)),  # post 1 yesterday
+            (6, 1, 2, "follow", None, now - timedelta(days=1, hours=1)),  # follows yesterday
+            (7, 1, 3, "follow", None, now - timedelta(days=1)),
+            (8, 2, 1, "follow", None, now),  # ben's
+        ]
+        for row in rows:
+            connection.execute(insert(before).values(dict(zip(names, row, strict=True))))
+    upgrade(revision="0012")
+    with db.engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT id, head, group_count FROM activity WHERE head ORDER BY id")
+        ).all()
+        heads = {row.id: row.group_count for row in kept}
+        indexes = {ix["name"] for ix in inspect(connection).get_indexes("activity")}
+    assert heads == {3: 3, 4: 1, 5: 1, 7: 2, 8: 1}
+    assert {"ix_activity_user_id_head_timestamp_id", "ix_activity_group"} <= indexes
+    downgrade(revision="0011")
+    with db.engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("activity")}
+    assert "head" not in columns and "group_count" not in columns
+    downgrade(revision="base")
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -99,6 +99,13 @@ def test_racing_likes_and_follows_give_exact_counts(app, make_user, make_post, t
     told = select(Activity).where(Activity.user_id == author.id)
     assert count(told.where(Activity.kind == Kind.LIKE).subquery()) == READERS
     assert count(told.where(Activity.kind == Kind.FOLLOW).subquery()) == READERS
+    # Their Activity page's lines (one a day for each kind) count them all, once.
+    heads = (
+        told.where(Activity.head.is_(True))
+        .with_only_columns(Activity.kind, func.sum(Activity.group_count))
+        .group_by(Activity.kind)
+    )
+    assert dict(db.session.execute(heads).all()) == {Kind.FOLLOW: READERS, Kind.LIKE: READERS}
     # And the navbar's count (kept under a lock) says so.
     unseen = select(Notification).where(
         Notification.user_id == author.id, Notification.name == UNSEEN_ACTIVITY_COUNT

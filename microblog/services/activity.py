@@ -11,17 +11,19 @@ lock, so whatever a visit to /activity marks seen "as of now" is exactly what wa
 committed before it.
 
 The /activity page (`page`) groups what happened many times: the likes of one post on one
-day, the follows of one day ("ana and 3 others liked your post"), in one statement.
+day, the follows of one day ("ana and 3 others liked your post"). `record` and `withdraw`
+keep each group's head and count (models/activity.py), under the same lock, so a page is
+one indexed statement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, bindparam, delete, func, select, update
+from sqlalchemy import Row, bindparam, delete, func, select, true, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.extensions import db
@@ -38,14 +40,35 @@ EPOCH = datetime(1970, 1, 1)
 
 
 def record(recipient_id: int, actor_id: int, kind: Kind, post_id: int | None = None) -> None:
-    """`actor_id` did `kind` to `recipient_id` (on `post_id`); nothing for one's own acts."""
+    """`actor_id` did `kind` to `recipient_id` (on `post_id`); nothing for one's own acts.
+    It becomes the head of its group (models/activity.py), counting the one before."""
     if recipient_id == actor_id:
         return
     notifications.lock(recipient_id, UNSEEN_ACTIVITY_COUNT, 0)
-    # Timestamped after the lock: see the module's docstring.
+    # Timestamped after the lock: see the module's docstring. Under the lock, too, the
+    # group's head is the one this user's activity changes.
+    now = utcnow()
+    before = db.session.execute(
+        select(Activity.id, Activity.group_count).where(
+            *_group(recipient_id, kind, post_id, now), Activity.head == true()
+        )
+    ).first()
+    if before is not None:
+        db.session.execute(
+            update(Activity)
+            .where(Activity.id == before.id)
+            .values(head=False)
+            .execution_options(synchronize_session=False)
+        )
     db.session.add(
         Activity(
-            user_id=recipient_id, actor_id=actor_id, kind=kind, post_id=post_id, timestamp=utcnow()
+            user_id=recipient_id,
+            actor_id=actor_id,
+            kind=kind,
+            post_id=post_id,
+            timestamp=now,
+            head=True,
+            group_count=before.group_count + 1 if before is not None else 1,
         )
     )
     db.session.flush()
@@ -54,19 +77,66 @@ def record(recipient_id: int, actor_id: int, kind: Kind, post_id: int | None = N
 
 
 def withdraw(recipient_id: int, actor_id: int, kind: Kind, post_id: int | None = None) -> None:
-    """Take back what `record` recorded (an unlike, an unfollow, a mention edited away)."""
+    """Take back what `record` recorded (an unlike, an unfollow, a mention edited away); the
+    groups it was in get their head and count again."""
     if recipient_id == actor_id:
         return
-    result = db.session.execute(
-        delete(Activity).where(
-            Activity.user_id == recipient_id,
-            Activity.actor_id == actor_id,
-            Activity.kind == kind,
-            Activity.post_id.is_(None) if post_id is None else Activity.post_id == post_id,
-        )
+    notifications.lock(recipient_id, UNSEEN_ACTIVITY_COUNT, 0)
+    made = (
+        Activity.user_id == recipient_id,
+        Activity.actor_id == actor_id,
+        Activity.kind == kind,
+        Activity.post_id.is_(None) if post_id is None else Activity.post_id == post_id,
     )
-    if result.rowcount:
-        refresh_unseen(recipient_id)
+    moments = list(db.session.scalars(select(Activity.timestamp).where(*made)))
+    if not moments:
+        return
+    db.session.execute(delete(Activity).where(*made))
+    for day in {_day(moment) for moment in moments}:
+        _regroup(recipient_id, kind, post_id, day)
+    refresh_unseen(recipient_id)
+
+
+def _day(moment: datetime) -> datetime:
+    """The start of `moment`'s UTC day: a group's activity all lies within one."""
+    return datetime.combine(moment.date(), time())
+
+
+def _group(user_id: int, kind: str, post_id: int | None, moment: datetime) -> tuple:
+    """The conditions for the activity of the group `moment` falls in."""
+    start = _day(moment)
+    return (
+        Activity.user_id == user_id,
+        Activity.kind == kind,
+        Activity.post_id.is_(None) if post_id is None else Activity.post_id == post_id,
+        Activity.timestamp >= start,
+        Activity.timestamp < start + timedelta(days=1),
+    )
+
+
+def _regroup(user_id: int, kind: str, post_id: int | None, day: datetime) -> None:
+    """Make the group's latest activity its head, holding its count (after a withdrawal)."""
+    members = _group(user_id, kind, post_id, day)
+    latest = (
+        select(Activity.id)
+        .where(*members)
+        .order_by(Activity.timestamp.desc(), Activity.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    size = select(func.count()).where(*members).scalar_subquery()
+    db.session.execute(
+        update(Activity)
+        .where(*members, Activity.head == true())
+        .values(head=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Activity)
+        .where(Activity.id == latest)
+        .values(head=True, group_count=size)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def recipients_of_post(post_id: int) -> list[int]:
@@ -140,46 +210,34 @@ class Entry:
         return self.count - 1
 
 
-# What happened to `:user_id`, grouped: a kind, a post (none for a follow) and a day (UTC).
-# Each group is one line: its count, latest time and latest activity; the page's lines are
-# then joined to that activity's actor and to the post. One statement, built once. Its
-# lines go by (latest time, latest id), so "older activity" continues after the last line
-# shown (a cursor: services/pagination.py); a group that grows moves to the top.
-_groups = (
-    select(
-        Activity.kind,
-        Activity.post_id,
-        func.count().label("count"),
-        func.max(Activity.timestamp).label("latest"),
-        func.max(Activity.id).label("latest_id"),
-    )
-    .where(Activity.user_id == bindparam("user_id"))
-    .group_by(Activity.kind, Activity.post_id, func.date(Activity.timestamp))
-    .having(cursor_after(func.max(Activity.timestamp), func.max(Activity.id)))
-    .order_by(func.max(Activity.timestamp).desc(), func.max(Activity.id).desc())
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
-    .subquery("grouped")
-)
+# What happened to `:user_id`, grouped: a group's line is its head (models/activity.py),
+# with its count, joined to its actor and its post; newest first, and "older activity"
+# continues after the last line shown (a cursor: services/pagination.py). A group that grows
+# moves to the top. One statement, built once, through ix_activity_user_id_head_timestamp_id.
 ENTRIES = (
     select(
-        _groups.c.latest_id,
-        _groups.c.kind,
-        _groups.c.count,
-        _groups.c.latest,
+        Activity.id,
+        Activity.kind,
+        Activity.group_count,
+        Activity.timestamp,
         User.id,
         User.username,
         User.email,
         User.avatar_version,
-        _groups.c.post_id,
+        Activity.post_id,
         Post.body,
         Post.mentions,
     )
-    .select_from(_groups)
-    .join(Activity, Activity.id == _groups.c.latest_id)
     .join(User, User.id == Activity.actor_id)
-    .outerjoin(Post, Post.id == _groups.c.post_id)
-    .order_by(_groups.c.latest.desc(), _groups.c.latest_id.desc())
+    .outerjoin(Post, Post.id == Activity.post_id)
+    .where(
+        Activity.user_id == bindparam("user_id"),
+        Activity.head == true(),
+        cursor_after(Activity.timestamp, Activity.id),
+    )
+    .order_by(Activity.timestamp.desc(), Activity.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
 )
 
 

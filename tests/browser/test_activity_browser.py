@@ -9,13 +9,12 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, Response, expect
-from sqlalchemy import update
 
 from microblog.extensions import db
-from microblog.models import Activity, Post, User
-from microblog.models.base import utcnow
+from microblog.models import Post, User
 from microblog.services import follows, likes, messages
 from tests.browser.conftest import log_in, make_users
+from tests.test_activity import happening
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -146,13 +145,8 @@ def test_grouped_lines_and_older_activity(live_app, users, new_page, screenshot,
         for day, name in enumerate(("alice", "carol", "dave")):
             actor = db.session.get(User, users[name])
             likes.like(actor, post)
-            follows.follow(actor, bob)
-            db.session.execute(
-                update(Activity)
-                .where(Activity.actor_id == actor.id, Activity.post_id.is_(None))
-                .values(timestamp=utcnow() - timedelta(days=day + 1))
-            )
-        db.session.commit()
+            with happening(timedelta(days=day + 1)):
+                follows.follow(actor, bob)
     # A phone; with JavaScript a short window, so that the "older" link (which loads as it
     # comes into view) waits below the fold until the reader scrolls.
     size = {**PHONE, "viewport": {"width": 390, "height": 200}} if javascript else PHONE
