@@ -49,6 +49,11 @@ QUIET_READER = "quiet_reader"
 WIDE_FOLLOWS = 5_000
 QUIET_AUTHORS = tuple(f"quiet_author{n}" for n in range(1, 6))
 QUIET_POSTS = (3, 6)  # each quiet author's posts: between these, spread over the year
+# "busy" has BUSY_POSTS posts liked BUSY_LIKES times over the last year: its Activity page
+# reads the latest of a long history (add_busy_reader).
+BUSY_READER = "busy_reader"
+BUSY_POSTS = 200
+BUSY_LIKES = 50_000
 PASSWORD = "password"  # flask seed's default, every account's
 # Rows whose URL is read from a page, as a browser has it (page_links), in one place each:
 # (the page, the pattern of the URL in it, the URL to use when the page has none).
@@ -149,6 +154,8 @@ def default_rows(profile: str = "carla2") -> list[Row]:
         Row("explore page 500", "/explore?page=500", target=0.2),
         Row(f"profile `/user/{profile}`", f"/user/{profile}", target=0.2),
         Row("messages `/messages`", "/messages", target=0.2),
+        Row("activity `/activity`", "/activity", target=0.2),
+        Row("activity (busy reader: 50,000 likes)", "/activity", target=0.2, reader=BUSY_READER),
         # No list, no target: what any logged-in page costs (user, layout, navbar, form).
         Row("floor: a page without a list (`/edit_profile`)", "/edit_profile"),
         # The badge answers htmx polls only (a plain GET redirects to /messages).
@@ -374,6 +381,7 @@ def prepare(user: str) -> None:
     app = create_app()
     with app.app_context():
         add_readers()
+        add_busy_reader()
         bench_user = db.session.scalar(select(User).where(User.username == user))
         messages.refresh_unread(bench_user.id)  # the seed sets it already: make sure
         db.session.commit()
@@ -387,6 +395,82 @@ def prepare(user: str) -> None:
                     "VACUUM ANALYZE"
                 )
     print(json.dumps(counts))
+
+
+def add_busy_reader(seed: int = 42) -> int:
+    """Add BUSY_READER to a seeded database, unless there already (app context): BUSY_POSTS
+    posts, liked BUSY_LIKES times by seeded accounts at moments over the last year (the
+    likes, their counts and the Activity they made, loaded in bulk, then grouped as the
+    seed does). Returns how many lines its Activity page has in all."""
+    import random
+    from datetime import timedelta
+
+    from flask import current_app
+    from sqlalchemy import func, insert, select
+    from werkzeug.security import generate_password_hash
+
+    from microblog.cli import YEAR, sentence
+    from microblog.extensions import db
+    from microblog.models import Activity, Kind, Post, PostLike, User
+    from microblog.models.base import utcnow
+    from microblog.services import activity, messages
+
+    busy = db.session.scalar(select(User).where(User.username == BUSY_READER))
+    if busy is None:
+        rng = random.Random(seed)
+        now = utcnow()
+        seeded = list(db.session.scalars(select(User.id).order_by(User.id)))
+        hashed = generate_password_hash(PASSWORD, current_app.config["PASSWORD_HASH_METHOD"])
+        busy = User(
+            username=BUSY_READER,
+            email=f"{BUSY_READER}@example.com",
+            password_hash=hashed,
+            activity_seen_at=now,
+        )
+        db.session.add(busy)
+        db.session.flush()
+        # Each post's likers: distinct seeded accounts, a share of BUSY_LIKES each.
+        per_post = min(len(seeded), BUSY_LIKES // BUSY_POSTS)
+        moments = sorted(now - timedelta(seconds=rng.random() * YEAR) for _ in range(BUSY_POSTS))
+        posts = [
+            Post(
+                body=sentence(rng, "en"),
+                language="en",
+                user_id=busy.id,
+                timestamp=moment,
+                like_count=per_post,
+            )
+            for moment in moments
+        ]
+        db.session.add_all(posts)
+        db.session.flush()
+        likes = [
+            # Liked at a moment between the post and now.
+            (post.id, liker, post.timestamp + (now - post.timestamp) * rng.random())
+            for post in posts
+            for liker in rng.sample(seeded, per_post)
+        ]
+        db.session.execute(
+            insert(PostLike), [{"post_id": post, "user_id": liker} for post, liker, _ in likes]
+        )
+        db.session.execute(
+            insert(Activity),
+            [
+                {
+                    "user_id": busy.id,
+                    "actor_id": liker,
+                    "kind": Kind.LIKE.value,
+                    "post_id": post,
+                    "timestamp": moment,
+                }
+                for post, liker, moment in likes
+            ],
+        )
+        activity.regroup_all(busy.id)
+        messages.refresh_unread(busy.id)
+        db.session.commit()
+    lines = select(func.count()).where(Activity.user_id == busy.id, Activity.head.is_(True))
+    return db.session.scalar(lines)
 
 
 def add_readers(seed: int = 42) -> dict[str, int]:

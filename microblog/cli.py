@@ -23,16 +23,16 @@ from sqlalchemy import DateTime, bindparam, delete, func, select, text
 from werkzeug.security import generate_password_hash
 
 from microblog.extensions import db
-from microblog.models import Message, Notification, Post, Task, User, followers
+from microblog.models import Activity, Kind, Message, Notification, Post, Task, User, followers
 from microblog.models.base import utcnow
+from microblog.services import activity, search
 from microblog.services import messages as inbox
-from microblog.services import search
 from microblog.services.follows import recount_following
 
 BATCH = 10_000
 YEAR = 365 * 24 * 3600  # seconds: posts and messages span the last year
 # The tables loaded in bulk, whose secondary indexes are built after the load.
-BULK_TABLES = ("followers", "post", "message")
+BULK_TABLES = ("followers", "activity", "post", "message")
 # Messages go between a user and a few of the accounts they follow: conversations of
 # about five messages each at every scale, as people write to friends.
 CORRESPONDENTS = 5
@@ -211,12 +211,12 @@ def _wipe() -> None:
         names = ", ".join(
             db.session.get_bind().dialect.identifier_preparer.quote(table.name)
             for table in (Notification.__table__, Task.__table__, Message.__table__)
-            + (Post.__table__, followers, User.__table__)
+            + (Activity.__table__, Post.__table__, followers, User.__table__)
         )
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         db.session.commit()
         return
-    for model in (Notification, Task, Message, Post):
+    for model in (Notification, Task, Message, Activity, Post):
         db.session.execute(delete(model))
     db.session.execute(delete(followers))
     db.session.execute(delete(User))
@@ -242,7 +242,8 @@ def seed(
     with _checked_after(BULK_TABLES):
         _load(
             "user",
-            ("id", "username", "email", "password_hash", "about_me", "last_seen"),
+            ("id", "username", "email", "password_hash", "about_me", "last_seen")
+            + ("activity_seen_at",),
             (
                 (
                     i,
@@ -251,12 +252,14 @@ def seed(
                     hashed,
                     sentence(rng, "en"),
                     stamp(now - timedelta(seconds=rng.randint(0, YEAR))),
+                    stamp(now),  # their Activity (their followers, below) seen already
                 )
                 for i in range(1, users + 1)
             ),
         )
         # Whom each user writes to: the first CORRESPONDENTS of those they follow.
         correspondents: list[list[int]] = [[]]  # by user id, from 1
+        follows_made: list[tuple[int, int, datetime]] = []  # follower, followed, when
 
         def follow_rows() -> Iterator[tuple]:
             # Each user follows `per_user` others: a sample of the other ids (1..users-1,
@@ -265,10 +268,14 @@ def seed(
                 chosen = [j + (j >= i) for j in rng.sample(range(1, users), per_user)]
                 correspondents.append(chosen[:CORRESPONDENTS])
                 for j in sorted(chosen):
+                    follows_made.append((i, j, now - timedelta(seconds=rng.random() * YEAR)))
                     yield i, j
 
         _load("followers", ("follower_id", "followed_id"), follow_rows())
         recount_following()
+        # Each follow told its user, some time in the year (their Activity page).
+        told = ((j, i, Kind.FOLLOW.value, stamp(moment)) for i, j, moment in follows_made)
+        _load("activity", ("user_id", "actor_id", "kind", "timestamp"), told)
 
         def post_rows() -> Iterator[tuple]:
             # Oldest first, so ids follow posting time as on a live site (search lists by id).
@@ -300,6 +307,7 @@ def seed(
             else 0,
         }
     inbox.refresh_all_unread_counts()  # the navbar badges of the demo users
+    activity.regroup_all()  # the follows' lines on each Activity page
     if db.session.get_bind().dialect.name == "postgresql":  # ids were given: move the sequence
         db.session.execute(
             text(

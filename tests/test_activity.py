@@ -13,7 +13,7 @@ from unittest.mock import patch
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import column, event, insert, inspect, select, table, text
+from sqlalchemy import column, event, insert, inspect, select, table, text, update
 
 from microblog.extensions import db
 from microblog.models import Activity, Notification, Post, User
@@ -354,6 +354,36 @@ def test_a_page_reads_its_lines_through_an_index_whatever_the_history(alice):
     assert "ix_activity_user_id_head_timestamp_id" in plan, plan
     assert "GROUP BY" not in plan and "TEMP B-TREE" not in plan, plan
     assert "Sort" not in plan and "Aggregate" not in plan, plan
+
+
+def test_activity_loaded_in_bulk_then_regrouped_reads_as_if_recorded(
+    client, alice, post, make_user
+):
+    """The seed loads activity in bulk, then `regroup_all`: the page is the one that
+    `record` would have kept, one by one."""
+    fans = [make_user(f"fan{n}") for n in range(4)]
+    with happening(timedelta(days=1)):
+        follows.follow(fans[0], alice)
+    for fan in fans:
+        likes.like(fan, post)
+    follows.follow(fans[1], alice)
+    follows.follow(fans[2], alice)
+
+    def lines() -> list[str]:  # what each says, "New" or not
+        return [line.replace(" New ", " ") for line in entries(client.get("/activity").text)]
+
+    recorded = lines()
+    db.session.execute(update(Activity).values(head=True, group_count=1))
+    db.session.commit()
+    assert len(lines()) == 7  # a line an activity
+    activity.regroup_all(alice.id)
+    db.session.commit()
+    assert lines() == recorded
+    assert [line.split(" ago")[0].rsplit(" ", 2)[0] for line in recorded] == [
+        "fan2 and 1 other followed you",
+        "fan3 and 3 others liked your post “first words of a post that goes on for…”",
+        "fan0 followed you",
+    ]
 
 
 def test_older_activity_neither_repeats_nor_skips_while_more_happens(

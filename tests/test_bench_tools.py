@@ -269,6 +269,33 @@ def test_the_app_answers_the_readers_rows(app, client) -> None:  # noqa: ANN001
     assert not seen[run.WIDE_READER] & set(run.QUIET_AUTHORS)
 
 
+def test_the_busy_reader_has_a_long_history_on_one_activity_page(app, client) -> None:  # noqa: ANN001
+    """BUSY_READER's posts are liked by seeded accounts (the likes and the Activity they
+    made), grouped as `record` groups them: its page shows the latest, 25 lines."""
+    from sqlalchemy import func, select
+
+    from microblog.extensions import db
+    from microblog.models import Activity, PostLike
+
+    app.test_cli_runner().invoke(args=["seed", "--users", "30", "--follows", "5", "--posts", "30"])
+    lines = run.add_busy_reader()
+    assert run.add_busy_reader() == lines  # once only
+    likes = db.session.scalar(select(func.count()).select_from(PostLike))
+    assert likes == run.BUSY_POSTS * 30  # every seeded account liked every post (30 < 250)
+    heads = select(func.sum(Activity.group_count)).where(Activity.head.is_(True))
+    told = select(func.sum(Activity.group_count)).where(
+        Activity.head.is_(True), Activity.kind == "like"
+    )
+    assert db.session.scalar(told) == likes and db.session.scalar(heads) >= likes
+    assert run.BUSY_POSTS <= lines <= likes  # a post's likes of one day make one line
+    row = {row.name: row for row in run.default_rows()}["activity (busy reader: 50,000 likes)"]
+    login = client.post("/auth/login", data={"username": row.reader, "password": run.PASSWORD})
+    assert login.status_code == 303
+    page = client.get(row.path, headers={"User-Agent": run.USER_AGENT})
+    assert page.status_code in row.expect
+    assert page.text.count('<article class="activity') == 25 and "Older activity" in page.text
+
+
 def test_seeding_is_deterministic_and_leaves_indexes_keys_and_search_whole(app) -> None:  # noqa: ANN001
     """The seed drops indexes, foreign keys (PostgreSQL) and the search trigger (SQLite)
     for its load: all are back after, the search index holds every post, and the same
@@ -286,7 +313,7 @@ def test_seeding_is_deterministic_and_leaves_indexes_keys_and_search_whole(app) 
                 sorted(index["name"] for index in inspector.get_indexes(table)),
                 sorted(key["name"] for key in inspector.get_foreign_keys(table)),
             )
-            for table in ("post", "message", "followers")
+            for table in ("post", "message", "followers", "activity")
         }
 
     def data() -> list:
@@ -339,10 +366,11 @@ def test_the_database_is_built_at_a_small_scale(
     }
     facts = run.build_database(env, "ben1", scale=3)
     quiet = len(run.QUIET_AUTHORS)
-    assert facts["users"] == 30 + 2 + quiet
+    assert facts["users"] == 30 + 3 + quiet  # wide, quiet, busy; the quiet authors
     assert facts["messages"] == 24
     low, high = run.QUIET_POSTS
-    assert 150 + quiet * low <= facts["posts"] <= 150 + quiet * high
+    base = 150 + run.BUSY_POSTS
+    assert base + quiet * low <= facts["posts"] <= base + quiet * high
     with sqlite3.connect(database) as connection:
         follows = dict(
             connection.execute(

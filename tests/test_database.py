@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, select, text
 
 from microblog.extensions import db
-from microblog.models import Message, Post, User, followers
+from microblog.models import Activity, Message, Post, User, followers
 from microblog.services import posts, search
 
 
@@ -111,6 +111,12 @@ def test_seed_command_makes_demo_data(app):
     # Each user follows 5, as their count says (the home timeline's choice reads it).
     assert set(db.session.scalars(select(User.following_count))) == {5}
     assert count(followers) == 30 * 5
+    # Each follow told its user: their Activity lines (a day's follows, one line) count
+    # them all, and the demo users have seen them (no count in the navbar).
+    assert count(Activity) == 30 * 5
+    heads = select(func.sum(Activity.group_count)).where(Activity.head.is_(True))
+    assert db.session.scalar(heads) == 30 * 5
+    assert None not in set(db.session.scalars(select(User.activity_seen_at)))
     again = runner.invoke(args=["seed", "--users", "3"])
     assert again.exit_code == 0 and "nothing seeded" in again.output
     assert count(User) == 30

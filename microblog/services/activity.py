@@ -139,6 +139,32 @@ def _regroup(user_id: int, kind: str, post_id: int | None, day: datetime) -> Non
     )
 
 
+def regroup_all(user_id: int | None = None) -> None:
+    """Give every group of `user_id`'s activity (everyone's: None) its head and count, in
+    two statements: after a bulk load (the seed), whose activity did not come through
+    `record`. The same grouping as `_group`'s (a kind, a post, a UTC day)."""
+    mine = () if user_id is None else (Activity.user_id == user_id,)
+    group = (Activity.user_id, Activity.kind, Activity.post_id, func.date(Activity.timestamp))
+    ranked = (
+        select(
+            Activity.id,
+            func.row_number()
+            .over(partition_by=group, order_by=(Activity.timestamp.desc(), Activity.id.desc()))
+            .label("place"),
+            func.count().over(partition_by=group).label("size"),
+        )
+        .where(*mine)
+        .subquery()
+    )
+    db.session.execute(update(Activity).where(*mine).values(head=False))
+    db.session.execute(
+        update(Activity)
+        .where(Activity.id == ranked.c.id, ranked.c.place == 1)
+        .values(head=True, group_count=ranked.c.size)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def recipients_of_post(post_id: int) -> list[int]:
     """Whose activity mentions `post_id`: their counts change when the post goes."""
     query = select(Activity.user_id).where(Activity.post_id == post_id).distinct()
