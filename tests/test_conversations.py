@@ -5,6 +5,7 @@ concurrent senders and readers; migration 0009 builds them from existing message
 
 from __future__ import annotations
 
+import html
 import random
 import re
 import threading
@@ -20,6 +21,7 @@ from microblog.models import Conversation, Message, Notification, User
 from microblog.models.base import utcnow
 from microblog.services import conversations, messages
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
+from tests.conftest import without_csrf_token
 from tests.live_gunicorn import WebClient, gunicorn
 from tests.test_messages import without_keys
 
@@ -27,6 +29,7 @@ HX = {"HX-Request": "true"}
 MESSAGE_IDS = re.compile(r'<article class="message [^"]*" id="message-(\d+)"')
 KEY = re.compile(r'name="submission_key" type="hidden" value="([^"]+)"')
 AFTER = re.compile(r'name="after" value="([^"]*)"')
+PAGER = re.compile(r'<a class="pager[^"]*" id="[^"]*"\s+href="([^"]+)"')
 
 
 @pytest.fixture
@@ -76,6 +79,12 @@ def truth(user: User, other: User) -> tuple[int, int]:
     unread = [t for t in times if read_at is None or t > read_at]
     seen = reader.last_message_read_time
     return len(unread), len([t for t in unread if seen is None or t > seen])
+
+
+def older_link(page: str) -> str | None:
+    """The address of the "older" link of a page or fragment (None: it has none)."""
+    found = PAGER.search(page)
+    return html.unescape(found.group(1)) if found else None
 
 
 def counters(user: User, other: User) -> tuple[int, int]:
@@ -276,6 +285,57 @@ def test_conversation_fragment_parity(client, hx, alice, bob):
     assert without_keys(sent) in without_keys(client.get("/send_message/bob").text)
 
 
+# --- Older pages by cursor (SPEC 23) ---------------------------------------------------------
+
+
+def conversation_rows(page: str) -> list[str]:
+    """The correspondents' ids of an inbox page or fragment, top to bottom."""
+    return re.findall(r'id="conversation-(\d+)"', page)
+
+
+def shown_part(fragment: str) -> str:
+    """A fragment without its out-of-band badge, as the full page shows it (without the
+    CSRF tokens: signed to the second)."""
+    return without_csrf_token(fragment.split('<span id="unread-badge"')[0].strip())
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_older_conversations_neither_repeat_nor_skip_while_others_move(
+    client, hx, alice, make_user, htmx
+):
+    """The "Older conversations" link names the last one shown (its latest message's time,
+    the other's id). A conversation that starts, or one shown that gets a message, goes to
+    the top: the next page does not repeat one (by number, page 2 now repeats u6 and u4).
+    One further down that gets a message goes to the top too, above the cursor: shown
+    there, not twice."""
+    people = [make_user(f"u{n}") for n in range(7)]
+    for person in people:
+        send(person, alice, f"from {person.username}")
+    ids = [str(person.id) for person in people]
+    get = (lambda url: hx("GET", url)) if htmx else client.get
+    page = client.get("/messages").text
+    assert conversation_rows(page) == [ids[6], ids[5], ids[4]]
+    link = older_link(page)
+    assert re.fullmatch(r"/messages\?page=[A-Za-z0-9_-]+", link)  # a cursor
+    newbie = make_user("newbie")
+    send(newbie, alice, "hello")  # a new conversation
+    send(db.session.get(User, alice.id), people[5], "answer")  # one shown moves up
+    send(people[1], alice, "again")  # one not shown yet moves up
+    older = get(link)
+    assert older.status_code == 200
+    assert conversation_rows(older.text) == [ids[3], ids[2], ids[0]]
+    assert older_link(older.text) is None  # the end
+    if htmx:  # the address bar names what the reader has (links.follow_view)
+        assert older.headers["HX-Replace-Url"].startswith("/messages?page=")
+    else:
+        assert 'href="/messages?page=1">Newer conversations</a>' in older.text
+    assert shown_part(hx("GET", link).text) in without_csrf_token(client.get(link).text)
+    # The top has the ones that moved; page numbers count from it.
+    top = [ids[1], ids[5], str(newbie.id)]
+    assert conversation_rows(client.get("/messages").text) == top
+    assert conversation_rows(client.get("/messages?page=2").text) == [ids[6], ids[4], ids[3]]
+
+
 # --- The badge -------------------------------------------------------------------------------
 
 
@@ -371,7 +431,7 @@ def test_inbox_statements_do_not_grow_with_conversations(client, alice, make_use
             send(db.session.get(User, first_id), db.session.get(User, alice_id), f"new {more}")
         count, html = statements(client, "/messages")
         counts.append(count)
-    assert 'href="/messages?page=2"' in html
+    assert older_link(html) is not None
     assert counts[0] == counts[1], counts
 
 

@@ -9,6 +9,11 @@ The inbox reads those rows (an index range on user_id + timestamp, whatever the 
 messages). One exchange is two index ranges on (sender_id, recipient_id, timestamp), one
 each way, each cut at the page's end before they are merged: a page costs what its
 position costs, not what the whole exchange does.
+
+The inbox also continues after a conversation (pagination.cursor_after, SPEC 23): "older"
+names the last one shown, so what is sent meanwhile never makes the next page repeat or
+skip one. A conversation's place is its latest message's time and the other user's id; it
+moves to the top when a message comes, above every cursor drawn before.
 """
 
 from __future__ import annotations
@@ -38,7 +43,14 @@ from microblog.database import upsert_insert
 from microblog.extensions import db
 from microblog.models import Conversation, Message, User
 from microblog.services.listing import Author, Item
-from microblog.services.pagination import Page, clamp_page, paginate_rows
+from microblog.services.pagination import (
+    Key,
+    Order,
+    Page,
+    clamp_page,
+    cursor_after,
+    paginate_rows,
+)
 
 # A reply's answer shows at most this many messages that came since the page was drawn.
 SINCE_MAX = 100
@@ -136,7 +148,7 @@ def unseen(user_id: int) -> int:
 
 # --- Reading ---------------------------------------------------------------------------------
 
-_INBOX = (
+INBOX = (
     select(
         Conversation.timestamp,
         Conversation.unread,
@@ -149,7 +161,10 @@ _INBOX = (
     )
     .join(User, User.id == Conversation.other_id)
     .outerjoin(Message, Message.id == Conversation.last_message_id)
-    .where(Conversation.user_id == bindparam("user_id"))
+    .where(
+        Conversation.user_id == bindparam("user_id"),
+        cursor_after(Conversation.timestamp, Conversation.other_id),
+    )
     .order_by(Conversation.timestamp.desc(), Conversation.other_id.desc())
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
@@ -164,7 +179,14 @@ def inbox(user: User, page: object) -> Page[Summary]:
         return Summary(Author(*author), timestamp, unread, body or "", sender_id == user.id)
 
     per_page = current_app.config["POSTS_PER_PAGE"]
-    return paginate_rows(_INBOX, page, per_page, summary, user_id=user.id)
+    return paginate_rows(
+        INBOX, page, per_page, summary, order=Order.NEWEST_FIRST, key=_place, user_id=user.id
+    )
+
+
+def _place(summary: Summary) -> Key:
+    """A conversation's place in the inbox: its latest message's time, the other's id."""
+    return summary.timestamp, summary.other.id
 
 
 def _one_way(sender: str, recipient: str) -> Any:

@@ -141,11 +141,11 @@ def test_reading_older_conversations_clears_the_badge_out_of_band(
     assert poll(bob).status == 200
     expect(badge_count(bob)).to_have_text("1")
     # Scrolled into view, the pager loads itself (a click could land after it has gone).
-    with bob.expect_response(lambda r: "/messages?page=2" in r.url):
+    with bob.expect_response(lambda r: "/messages?page=" in r.url):
         bob.locator("text=Older conversations").scroll_into_view_if_needed()
     expect(bob.locator("#conversation-list")).to_contain_text("3 days ago")
     expect(badge_count(bob)).to_have_count(0)  # at once: no poll happened
-    expect(bob).to_have_url(re.compile(r"/messages\?page=2$"))
+    expect(bob).to_have_url(re.compile(r"/messages\?page=[A-Za-z0-9_-]+$"))  # a view
     screenshot(bob, "older-read")
     assert poll(bob).status == 204
 
