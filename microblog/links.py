@@ -40,6 +40,14 @@ def keeps_query(*names: str) -> Callable[[View], View]:
     return mark
 
 
+def keeps_address(view: View) -> View:
+    """Declare a list whose older items, loaded in place, leave the address bar as it is
+    (follow_view names no view): a reload shows the list's start again. A conversation's
+    latest messages and its reply form, which a view of older messages would not show."""
+    view.keeps_address = True  # type: ignore[attr-defined]
+    return view
+
+
 def page_url(page: int | str, endpoint: str | None = None) -> str:
     """The URL of `page` (a number or a token) of the current list, or of the list at
     `endpoint` (relative, like every link here)."""
@@ -104,8 +112,11 @@ def return_path() -> str | None:
 def follow_view(response: Response) -> Response:
     """After older items were loaded in place (an htmx request for the page after a
     cursor), name the view the reader now has: the one the address bar named (it may have
-    grown at the top: new posts shown), or the page the link was under, plus this page."""
+    grown at the top: new posts shown), or the page the link was under, plus this page.
+    Not for a view that keeps its address (`keeps_address`)."""
     if request.method != "GET" or response.status_code != 200 or not htmx.is_partial():
+        return response
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "keeps_address", False):
         return response
     at = position(request.args.get("page"))
     if at.after is None or at.top is None:

@@ -16,13 +16,17 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import column, event, func, insert, inspect, select, table, text
 
+from microblog.database import is_sqlite
 from microblog.extensions import db
 from microblog.models import Conversation, Message, Notification, User
 from microblog.models.base import utcnow
 from microblog.services import conversations, messages
 from microblog.services.notifications import UNREAD_MESSAGE_COUNT
+from microblog.services.pagination import after_token, key_token
 from tests.conftest import without_csrf_token
 from tests.live_gunicorn import WebClient, gunicorn
+from tests.plans import explain
+from tests.test_cursor_pagination import MOMENT, token
 from tests.test_messages import without_keys
 
 HX = {"HX-Request": "true"}
@@ -249,15 +253,20 @@ def test_conversation_pages_in_place_oldest_first(client, hx, alice, bob):
     assert bodies(page) == ["m5", "m6", "m7"]  # the latest page, oldest first
     pager = page.index('id="pager-2"')
     assert pager < page.index("m5")  # "older" sits above the messages
-    assert 'hx-get="/messages/bob?page=2"' in page and 'href="/messages/bob?page=2"' in page
-    assert "Older messages" in page
-    older = hx("GET", "/messages/bob?page=2")
+    link = older_link(page)
+    assert f'hx-get="{link}"' in html.unescape(page) and "Older messages" in page
+    older = hx("GET", link)
     assert older.status_code == 200 and "<html" not in older.text
     assert "HX-Request" in older.headers["Vary"]
     assert bodies(older.text) == ["m2", "m3", "m4"]
     assert older.text.index('id="pager-3"') < older.text.index("m2")
-    oldest = hx("GET", "/messages/bob?page=3")
+    oldest = hx("GET", older_link(older.text))
     assert bodies(oldest.text) == ["m1"] and "Older messages" not in oldest.text
+    # Page numbers still work, and continue with a cursor.
+    second = hx("GET", "/messages/bob?page=2").text
+    assert bodies(second) == ["m2", "m3", "m4"]
+    assert bodies(hx("GET", older_link(second)).text) == ["m1"]
+    assert bodies(hx("GET", "/messages/bob?page=3").text) == ["m1"]
     # Without JavaScript a later page is a page: back to the newer ones, the form on page 1.
     plain = client.get("/messages/bob?page=2").text
     assert 'href="/messages/bob?page=1"' in plain and "Newer messages" in plain
@@ -300,6 +309,39 @@ def shown_part(fragment: str) -> str:
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_older_messages_neither_repeat_nor_skip_while_messages_come(client, hx, alice, bob, htmx):
+    """The "Older messages" link names the oldest message shown: messages sent meanwhile,
+    either way, never make the next page repeat one (by number, page 2 would now be m4, m5,
+    m6). An older page reads nothing, and its address is the conversation's own."""
+    for n in range(1, 8):
+        send(bob if n % 2 else alice, alice if n % 2 else bob, f"m{n}")
+    get = (lambda url: hx("GET", url)) if htmx else client.get
+    page = client.get("/messages/bob").text
+    assert bodies(page) == ["m5", "m6", "m7"]
+    link = older_link(page)
+    assert re.fullmatch(r"/messages/bob\?page=[A-Za-z0-9_-]+", link)  # a cursor, not a number
+    send(bob, alice, "new from bob")
+    send(alice, bob, "new from alice")
+    older = get(link)
+    assert older.status_code == 200
+    assert bodies(older.text) == ["m2", "m3", "m4"]
+    assert counters(alice, bob) == (1, 1)  # "new from bob" is not on it: still unread
+    if htmx:
+        assert "<html" not in older.text
+        assert "HX-Replace-Url" not in older.headers  # a reload shows the latest, and the form
+    else:  # a page of its own: back to the latest messages, where the form is
+        assert 'href="/messages/bob?page=1">Newer messages</a>' in older.text
+        assert 'id="message-form"' not in older.text
+    # One source: the fragment is what the full page of that address shows.
+    assert shown_part(hx("GET", link).text) in without_csrf_token(client.get(link).text)
+    send(bob, alice, "newer still")
+    oldest = get(older_link(older.text))
+    assert bodies(oldest.text) == ["m1"] and older_link(oldest.text) is None
+    latest = client.get("/messages/bob?page=1").text
+    assert bodies(latest) == ["new from bob", "new from alice", "newer still"]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_older_conversations_neither_repeat_nor_skip_while_others_move(
     client, hx, alice, make_user, htmx
 ):
@@ -334,6 +376,61 @@ def test_older_conversations_neither_repeat_nor_skip_while_others_move(
     top = [ids[1], ids[5], str(newbie.id)]
     assert conversation_rows(client.get("/messages").text) == top
     assert conversation_rows(client.get("/messages?page=2").text) == [ids[6], ids[4], ids[3]]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "abc",
+        "Y" * 500,
+        token("a0.5.2.0.6.0.3"),  # after a page of nothing
+        token("a0.5.2.0.6.3"),  # a field short
+        after_token((MOMENT, 0), 2, (MOMENT, 1), 3, 3),  # id 0: none such
+        after_token((MOMENT, 5), 1, (MOMENT, 6), 3, 3),  # page 1 after something
+        token("v0.5.0"),  # a view of nothing
+        key_token((MOMENT, 5)),  # a key is no page
+    ],
+)
+def test_a_malformed_page_value_is_the_latest_page(client, alice, bob, carol, value):
+    for n in range(1, 5):
+        send(bob, alice, f"m{n}")
+    send(carol, alice, "from carol")
+    response = client.get("/messages/bob", query_string={"page": value})
+    assert response.status_code == 200
+    assert bodies(response.text) == ["m2", "m3", "m4"] and 'id="message-form"' in response.text
+    assert counters(alice, bob) == (0, 0)  # the latest page: read
+    response = client.get("/messages", query_string={"page": value})
+    assert response.status_code == 200
+    assert conversation_rows(response.text) == [str(carol.id), str(bob.id)]
+
+
+def test_older_pages_walk_the_indexes_from_the_cursor(app, alice, bob, carol):
+    """The page after a cursor is a range of each list's index, bounded by the cursor (EXPLAIN
+    on either database): the inbox's conversations, each way of the exchange."""
+    for n in range(20):
+        send(bob, alice, f"b{n}")
+        send(alice, bob, f"a{n}")
+        send(carol, alice, f"c{n}")
+    params = {
+        "user_id": alice.id,
+        "other_id": bob.id,
+        "cursor_ts": utcnow() - timedelta(seconds=1),
+        "cursor_id": 30,
+        "limit": 4,
+        "offset": 0,
+    }
+    inbox = explain(conversations.INBOX, params)
+    exchange = explain(conversations.EXCHANGE, params)
+    if is_sqlite(db.session.get_bind()):
+        assert "ix_conversation_user_id_timestamp (user_id=? AND timestamp<?)" in inbox, inbox
+        one_way = (
+            "ix_message_sender_id_recipient_id_timestamp"
+            " (sender_id=? AND recipient_id=? AND timestamp<?)"
+        )
+        assert exchange.count(one_way) == 2, exchange
+    else:  # the cursor's time bounds the index range (the id, in no index, is rechecked)
+        assert re.search(r'Index Cond: \(\(user_id = \d+\) AND \("timestamp" <= ', inbox), inbox
+        assert len(re.findall(r'Index Cond: \(.*"timestamp" <= ', exchange)) == 2, exchange
 
 
 # --- The badge -------------------------------------------------------------------------------
@@ -411,7 +508,7 @@ def test_conversation_page_statements_do_not_grow_with_messages(client, alice, m
             send(db.session.get(User, user_id), db.session.get(User, alice.id), "new")
         count, html = statements(client, f"/messages/{name}")
         counts.append(count)
-    assert 'href="/messages/many?page=2"' in html
+    assert older_link(html) is not None  # a page of "many" and more
     assert counts[0] == counts[1], counts
 
 

@@ -10,10 +10,10 @@ messages). One exchange is two index ranges on (sender_id, recipient_id, timesta
 each way, each cut at the page's end before they are merged: a page costs what its
 position costs, not what the whole exchange does.
 
-The inbox also continues after a conversation (pagination.cursor_after, SPEC 23): "older"
-names the last one shown, so what is sent meanwhile never makes the next page repeat or
-skip one. A conversation's place is its latest message's time and the other user's id; it
-moves to the top when a message comes, above every cursor drawn before.
+Both lists also continue after an item (pagination.cursor_after, SPEC 23): "older" names
+the last conversation or message shown, so what is sent meanwhile never makes the next page
+repeat or skip one. A conversation's place is its latest message's time and the other
+user's id; it moves to the top when a message comes, above every cursor drawn before.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    Integer,
     Row,
     Select,
     bindparam,
@@ -43,14 +44,7 @@ from microblog.database import upsert_insert
 from microblog.extensions import db
 from microblog.models import Conversation, Message, User
 from microblog.services.listing import Author, Item
-from microblog.services.pagination import (
-    Key,
-    Order,
-    Page,
-    clamp_page,
-    cursor_after,
-    paginate_rows,
-)
+from microblog.services.pagination import Key, Order, Page, cursor_after, paginate_rows
 
 # A reply's answer shows at most this many messages that came since the page was drawn.
 SINCE_MAX = 100
@@ -189,15 +183,24 @@ def _place(summary: Summary) -> Key:
     return summary.timestamp, summary.other.id
 
 
+# How far each way reads: to the page's end, its offset plus its limit (a page by number
+# counts from the newest message; a cursor's page, or a view, from its cursor on). Typed, so
+# PostgreSQL adds two integers, not the smallest type each value fits in (smallint).
+_REACH = bindparam("limit", type_=Integer) + bindparam("offset", type_=Integer)
+
+
 def _one_way(sender: str, recipient: str) -> Any:
-    """What `sender` sent `recipient`, newest first, as far as the page's end."""
+    """What `sender` sent `recipient`, newest first, after the cursor (if any), as far as
+    the page's end."""
     return (
         select(Message.id, Message.timestamp)
         .where(
-            Message.sender_id == bindparam(sender), Message.recipient_id == bindparam(recipient)
+            Message.sender_id == bindparam(sender),
+            Message.recipient_id == bindparam(recipient),
+            cursor_after(Message.timestamp, Message.id),
         )
         .order_by(Message.timestamp.desc(), Message.id.desc())
-        .limit(bindparam("reach"))
+        .limit(_REACH)
         .subquery()
     )
 
@@ -231,7 +234,7 @@ def _both_ways() -> Select:
     )
 
 
-_EXCHANGE = _both_ways()
+EXCHANGE = _both_ways()
 
 
 def _item(row: Row[Any]) -> Item:
@@ -240,12 +243,17 @@ def _item(row: Row[Any]) -> Item:
 
 
 def exchange(user: User, other: User, page: object) -> Page[Item]:
-    """Page `page` of the messages between the two, newest first (pages show them oldest
-    first: the template turns each page round)."""
+    """Page `page` (a number or a cursor) of the messages between the two, newest first
+    (pages show them oldest first: the template turns each page round)."""
     per_page = current_app.config["POSTS_PER_PAGE"]
-    reach = clamp_page(page) * per_page + 1  # each way: as far as this page's end
     return paginate_rows(
-        _EXCHANGE, page, per_page, _item, user_id=user.id, other_id=other.id, reach=reach
+        EXCHANGE,
+        page,
+        per_page,
+        _item,
+        order=Order.NEWEST_FIRST,
+        user_id=user.id,
+        other_id=other.id,
     )
 
 

@@ -22,11 +22,12 @@ from microblog import htmx
 from microblog.extensions import limiter
 from microblog.forms import MessageForm
 from microblog.inputs import row_id
+from microblog.links import keeps_address
 from microblog.models import Message, User
 from microblog.ratelimits import by_account, setting
 from microblog.services import accounts, conversations, messages
 from microblog.services import notifications as notes
-from microblog.services.pagination import clamp_page
+from microblog.services.pagination import position
 from microblog.session import quiet
 from microblog.views import errors
 
@@ -129,6 +130,7 @@ def index() -> Response:
 
 @bp.get("/messages/<username>")
 @login_required
+@keeps_address  # older messages load in place: a reload shows the latest and the form
 def conversation(username: str) -> Response:
     """The exchange with one user, both ways, oldest first (a page holds the latest
     messages; "older" swaps the ones before in above them), and the reply form."""
@@ -143,14 +145,14 @@ def conversation(username: str) -> Response:
 def _conversation_page(
     other: User, form: MessageForm | None = None, status: int = 200
 ) -> Response:
-    """Page 1 (the latest messages) reads the conversation; older pages read nothing: a
-    message that came since is not on them."""
-    number = clamp_page(request.args.get("page"))
-    if number == 1:
+    """Page 1 (the latest messages) reads the conversation; older pages (by number or
+    cursor) read nothing: a message that came since is not on them."""
+    at = position(request.args.get("page"))
+    if at.at_top and at.start is None:  # not a view: one may end before the latest
         read_before = messages.read_conversation(current_user, other)
     else:
         read_before = conversations.state(current_user.id, other.id)[1]
-    page = conversations.exchange(current_user, other, number)
+    page = conversations.exchange(current_user, other, at)
     return htmx.render(
         "conversation.html",
         "partials/conversation_read.html",
