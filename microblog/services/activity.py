@@ -23,7 +23,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, bindparam, delete, func, select, true, update
+from sqlalchemy import Row, and_, bindparam, case, delete, func, or_, select, true, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microblog.extensions import db
@@ -141,8 +141,9 @@ def _regroup(user_id: int, kind: str, post_id: int | None, day: datetime) -> Non
 
 def regroup_all(user_id: int | None = None) -> None:
     """Give every group of `user_id`'s activity (everyone's: None) its head and count, in
-    two statements: after a bulk load (the seed), whose activity did not come through
-    `record`. The same grouping as `_group`'s (a kind, a post, a UTC day)."""
+    one statement: after a bulk load (the seed), whose activity did not come through
+    `record`. The same grouping as `_group`'s (a kind, a post, a UTC day). Only the rows
+    that change are written (a row loaded alone in its group is right already)."""
     mine = () if user_id is None else (Activity.user_id == user_id,)
     group = (Activity.user_id, Activity.kind, Activity.post_id, func.date(Activity.timestamp))
     ranked = (
@@ -156,11 +157,14 @@ def regroup_all(user_id: int | None = None) -> None:
         .where(*mine)
         .subquery()
     )
-    db.session.execute(update(Activity).where(*mine).values(head=False))
+    lead = ranked.c.place == 1
     db.session.execute(
         update(Activity)
-        .where(Activity.id == ranked.c.id, ranked.c.place == 1)
-        .values(head=True, group_count=ranked.c.size)
+        .where(
+            Activity.id == ranked.c.id,
+            or_(Activity.head != lead, and_(lead, Activity.group_count != ranked.c.size)),
+        )
+        .values(head=lead, group_count=case((lead, ranked.c.size), else_=Activity.group_count))
         .execution_options(synchronize_session=False)
     )
 
