@@ -57,6 +57,31 @@ def test_a_user_who_signs_up_later_is_not_linked_in_older_posts(client, alice, m
     assert activity_of(carol) == []
 
 
+def test_a_rename_unlinks_the_old_name_so_it_never_leads_to_a_newcomer(
+    client, alice, bob, make_user, login
+):
+    """The old name would otherwise link to whoever takes it next."""
+    client.post("/index", data={"post": "Hello @bob"})
+    theirs = latest_post()
+    client.post("/auth/logout")
+    login(bob)
+    client.post("/index", data={"post": "@bob is me, and @alice is a friend"})
+    own = latest_post()
+    renamed = client.post(
+        "/edit_profile",
+        data={"username": "robert", "about_me": ""},
+        content_type="multipart/form-data",
+    )
+    assert renamed.status_code == 303 and db.session.get(User, bob.id).username == "robert"
+    make_user("bob", email="another.bob@example.com")  # someone else takes the name
+    page = client.get("/explore").text
+    assert body_html(page, theirs) == "Hello @bob"
+    assert body_html(page, own) == (
+        '@bob is me, and <a class="mention" href="/user/alice">@alice</a> is a friend'
+    )
+    assert activity_of(bob) == [(Kind.MENTION, alice.id, theirs.id)]  # it was them
+
+
 def test_an_email_address_mentions_nobody(client, alice, bob):
     client.post("/index", data={"post": "write to mail@bob.com please"})
     html = body_html(client.get("/explore").text, latest_post())

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from microblog.extensions import db
 from microblog.models import User
 from microblog.models.base import utcnow
+from microblog.services import mentions
 from microblog.services.passwords import decoy_hash
 
 _BY_USERNAME = select(User).where(User.username == bindparam("username"))  # built once
@@ -47,6 +48,8 @@ def register(username: str, email: str, password: str) -> User:
 
 
 def update_profile(user: User, username: str, about_me: str, timezone: str | None = None) -> None:
+    if username != user.username:
+        mentions.forget(user, user.username)
     user.username = username
     user.about_me = about_me or None
     if timezone is not None:

@@ -3,17 +3,18 @@
 A mention is `@` and a username (letters, digits, `.`, `-`, `_`), not preceded by a word
 character or another `@` (so an email address mentions nobody). Only existing users are
 mentioned; the post stores their names as written at the time (`Post.mentions`), and the
-row links exactly those.
+row links exactly those. A rename unlinks the old name (`forget`): it never leads to whoever
+takes it next.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from microblog.extensions import db
-from microblog.models import Post, User
+from microblog.models import Activity, Kind, Post, User
 
 MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
 
@@ -48,3 +49,20 @@ def stored(names: dict[str, int]) -> str | None:
             break
         kept = f"{kept} {name}" if kept else name
     return kept or None
+
+
+def forget(user: User, name: str) -> None:
+    """`name` is no longer `user`'s (a rename, not committed here): the posts that mention
+    it stop linking it, so it never leads to whoever takes the name next. They are the
+    posts the user was told of (their Activity) and their own (a mention of oneself
+    tells nobody), both through an index."""
+    told = select(Activity.post_id).where(
+        Activity.user_id == user.id, Activity.kind == Kind.MENTION
+    )
+    query = select(Post).where(
+        or_(Post.id.in_(told), Post.user_id == user.id), Post.mentions.is_not(None)
+    )
+    for post in db.session.scalars(query):
+        names = (post.mentions or "").split()
+        if name in names:
+            post.mentions = " ".join(kept for kept in names if kept != name) or None
