@@ -93,7 +93,7 @@ def withdraw(recipient_id: int, actor_id: int, kind: Kind, post_id: int | None =
         return
     db.session.execute(delete(Activity).where(*made))
     for day in {_day(moment) for moment in moments}:
-        _regroup(recipient_id, kind, post_id, day)
+        _regroup(*_group(recipient_id, kind, post_id, day))
     refresh_unseen(recipient_id)
 
 
@@ -114,37 +114,16 @@ def _group(user_id: int, kind: str, post_id: int | None, moment: datetime) -> tu
     )
 
 
-def _regroup(user_id: int, kind: str, post_id: int | None, day: datetime) -> None:
-    """Make the group's latest activity its head, holding its count (after a withdrawal)."""
-    members = _group(user_id, kind, post_id, day)
-    latest = (
-        select(Activity.id)
-        .where(*members)
-        .order_by(Activity.timestamp.desc(), Activity.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    size = select(func.count()).where(*members).scalar_subquery()
-    db.session.execute(
-        update(Activity)
-        .where(*members, Activity.head == true())
-        .values(head=False)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(Activity)
-        .where(Activity.id == latest)
-        .values(head=True, group_count=size)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def regroup_all(user_id: int | None = None) -> None:
-    """Give every group of `user_id`'s activity (everyone's: None) its head and count, in
-    one statement: after a bulk load (the seed), whose activity did not come through
-    `record`. The same grouping as `_group`'s (a kind, a post, a UTC day). Only the rows
-    that change are written (a row loaded alone in its group is right already)."""
-    mine = () if user_id is None else (Activity.user_id == user_id,)
+    """Give every group of `user_id`'s activity (everyone's: None) its head and count: after
+    a bulk load (the seed), whose activity did not come through `record`."""
+    _regroup(*(() if user_id is None else (Activity.user_id == user_id,)))
+
+
+def _regroup(*where: Any) -> None:
+    """Give each group among the activity `where` selects (whole groups: a user's, or one
+    group, `_group`) its head, the latest, holding its count. One statement, which writes
+    only the rows that change (a row alone in its group is right already)."""
     group = (Activity.user_id, Activity.kind, Activity.post_id, func.date(Activity.timestamp))
     ranked = (
         select(
@@ -154,7 +133,7 @@ def regroup_all(user_id: int | None = None) -> None:
             .label("place"),
             func.count().over(partition_by=group).label("size"),
         )
-        .where(*mine)
+        .where(*where)
         .subquery()
     )
     lead = ranked.c.place == 1

@@ -65,8 +65,9 @@ def _reply(parent: Post, form: PostForm) -> Response:
         current_user, form.post.data, form.key, reply_to=parent, language=form.chosen_language
     )
     flash(_("Your reply is now live!"), "success")
-    shown = links.current_page(same_args=True) if htmx.is_partial() else None
-    place = threads.placement(current_user, reply, shown) if htmx.is_partial() else None
+    place = None
+    if htmx.is_partial():
+        place = threads.placement(current_user, reply, links.current_page(same_args=True))
     if place is not None and place.at_end:
         response = htmx.fragment(
             "partials/thread_reply_created.html",

@@ -52,17 +52,16 @@ def upgrade():
         .label("place"),
         sa.func.count().over(partition_by=group).label("size"),
     ).subquery()
-    heads = sa.select(ranked.c.id, ranked.c.size).where(ranked.c.place == 1)
-    connection = op.get_bind()
-    rows = [{"head_id": row.id, "size": row.size} for row in connection.execute(heads)]
-    op.execute(activity.update().values(head=False))
-    if rows:
-        connection.execute(
-            activity.update()
-            .where(activity.c.id == sa.bindparam("head_id"))
-            .values(head=True, group_count=sa.bindparam("size")),
-            rows,
+    # Every row starts as the head of a group of one: write only the rows that differ.
+    lead = ranked.c.place == 1
+    op.execute(
+        activity.update()
+        .where(
+            activity.c.id == ranked.c.id,
+            sa.or_(sa.not_(lead), ranked.c.size != 1),
         )
+        .values(head=lead, group_count=sa.case((lead, ranked.c.size), else_=1))
+    )
     op.create_index(
         "ix_activity_user_id_head_timestamp_id",
         "activity",
